@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { AuthModule } from './auth/auth.module';
+import { DeliveriesController } from './deliveries/deliveries.controller';
+import { DeliveriesModule } from './deliveries/deliveries.module';
+import { EndpointsController } from './endpoints/endpoints.controller';
+import { EndpointsModule } from './endpoints/endpoints.module';
+import { EventsController } from './events/events.controller';
+import { EventsModule } from './events/events.module';
+import { TenantsController } from './tenants/tenants.controller';
+import { TenantsModule } from './tenants/tenants.module';
+
+/** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
+@Module({
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController],
+})
+export class ApiModule {}

@@ -1,0 +1,39 @@
+import { ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { ApiBearerAuth, ApiParam } from '@nestjs/swagger';
+import type { Tenant } from '../tenants/tenant.entity';
+
+export type Access = 'public' | 'admin' | 'tenant';
+export const ACCESS = 'herald:access';
+
+export interface Principal {
+  kind: 'admin' | 'tenant';
+  tenantId?: string;
+}
+
+/** Routes that need no key: health, metrics, docs, inbound. */
+export const Public = () => SetMetadata(ACCESS, 'public');
+
+/** Only the admin key. */
+export const AdminOnly = () => (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+  SetMetadata(ACCESS, 'admin')(target, key!, descriptor!);
+  ApiBearerAuth()(target, key!, descriptor!);
+};
+
+/** A route under /v1/tenants/{tenantId}: the admin key, or that tenant's own key. */
+export const TenantRoute = () => (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+  SetMetadata(ACCESS, 'tenant')(target, key!, descriptor!);
+  ApiBearerAuth()(target, key!, descriptor!);
+  ApiParam({ name: 'tenantId', description: 'the tenant id (tnt_…) or its uid' })(target, key!, descriptor!);
+};
+
+export interface AuthedRequest {
+  principal?: Principal;
+  tenant?: Tenant;
+}
+
+/** The tenant the path names, resolved and authorised by the AuthGuard. */
+export const CurrentTenant = createParamDecorator((_: unknown, ctx: ExecutionContext): Tenant => {
+  const tenant = ctx.switchToHttp().getRequest<AuthedRequest>().tenant;
+  if (!tenant) throw new Error('CurrentTenant used on a route without @TenantRoute()');
+  return tenant;
+});

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  multiplier: number;
+}
+
+/** Every setting Herald reads, validated once at start. Nothing else reads process.env. */
+export interface HeraldConfig {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  metricsPort: number;
+  databaseUrl: string;
+  redisUrl: string;
+  role: Role;
+  adminKey: string;
+  encryptionKey: Buffer;
+  shards: number;
+  workerShards: number[];
+  workerConcurrency: number;
+  allowPrivateNetworks: string;
+  maxPayloadBytes: number;
+  retentionDays: number;
+  migrate: boolean;
+  sweepIntervalMs: number;
+  sweepGraceMs: number;
+  defaultRetryPolicy: RetryPolicy;
+  publishBatchMax: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  version: string;
+}
+
+export class ConfigError extends Error {}
+
+const DEV_ADMIN_KEY = 'herald_dev_admin_key';
+// A fixed key only for NODE_ENV=development, so local data survives restarts.
+const DEV_ENCRYPTION_KEY = Buffer.alloc(32, 7);
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const raw = env[name] || fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
+  return raw;
+}
+
+/** Parses "0-3,6" into [0,1,2,3,6], each below `shards`. */
+export function parseShardList(raw: string | undefined, shards: number): number[] {
+  const all = Array.from({ length: shards }, (_, i) => i);
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'all') return all;
+  const picked = new Set<number>();
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new ConfigError(`HERALD_WORKER_SHARDS: "${part}" is not a shard number or range`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from > to || to >= shards) throw new ConfigError(`HERALD_WORKER_SHARDS: "${part}" is outside 0-${shards - 1}`);
+    for (let i = from; i <= to; i++) picked.add(i);
+  }
+  return [...picked].sort((a, b) => a - b);
+}
+
+export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
+  const nodeEnv = env.NODE_ENV || 'production';
+  const dev = nodeEnv === 'development' || nodeEnv === 'test';
+
+  const role = (env.HERALD_ROLE || 'all') as Role;
+  if (!['api', 'worker', 'all'].includes(role)) throw new ConfigError(`HERALD_ROLE must be api, worker or all, got "${role}"`);
+
+  const adminKey = env.HERALD_ADMIN_KEY || (dev ? DEV_ADMIN_KEY : '');
+  if (!adminKey) throw new ConfigError('HERALD_ADMIN_KEY is required outside development (NODE_ENV=development)');
+  if (adminKey.length < 16) throw new ConfigError('HERALD_ADMIN_KEY must be at least 16 characters');
+
+  let encryptionKey: Buffer;
+  if (env.HERALD_ENCRYPTION_KEY) {
+    encryptionKey = Buffer.from(env.HERALD_ENCRYPTION_KEY, 'base64');
+    if (encryptionKey.length !== 32) throw new ConfigError('HERALD_ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+  } else if (dev) {
+    encryptionKey = DEV_ENCRYPTION_KEY;
+  } else {
+    throw new ConfigError(`HERALD_ENCRYPTION_KEY is required outside development; make one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`);
+  }
+
+  const shards = int(env, 'HERALD_SHARDS', 8, 1, 1024);
+  const level = (env.HERALD_LOG_LEVEL || 'info') as HeraldConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError('HERALD_LOG_LEVEL must be debug, info, warn or error');
+
+  return {
+    nodeEnv,
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    metricsPort: int(env, 'HERALD_METRICS_PORT', 9464, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/herald', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    role,
+    adminKey,
+    encryptionKey,
+    shards,
+    workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
+    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 100, 1, 10000),
+    allowPrivateNetworks: env.HERALD_ALLOW_PRIVATE_NETWORKS || '',
+    maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
+    retentionDays: int(env, 'HERALD_RETENTION_DAYS', 30, 1, 3650),
+    migrate: bool(env, 'HERALD_MIGRATE', true),
+    sweepIntervalMs: int(env, 'HERALD_SWEEP_INTERVAL_MS', 5000, 100, 3600000),
+    sweepGraceMs: int(env, 'HERALD_SWEEP_GRACE_MS', 15000, 0, 3600000),
+    defaultRetryPolicy: { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 10 * 3600 * 1000, multiplier: 5 },
+    publishBatchMax: int(env, 'HERALD_PUBLISH_BATCH_MAX', 500, 1, 5000),
+    logLevel: level,
+    version,
+  };
+}
+
+/** For docs and tests only: a random key in the accepted format. */
+export function generateEncryptionKey(): string {
+  return randomBytes(32).toString('base64');
+}

@@ -1,0 +1,45 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { AttemptTrigger, Delivery } from './delivery.entity';
+
+/** Append-only log: one row per HTTP attempt. */
+@Entity('attempts')
+@Index('attempts_delivery_id_number_idx', ['deliveryId', 'attemptNumber'])
+@Index('attempts_started_at_idx', ['startedAt'])
+export class DeliveryAttempt {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'delivery_id', type: 'varchar', length: 40 })
+  deliveryId: string;
+
+  @ManyToOne(() => Delivery, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'delivery_id' })
+  delivery?: Delivery;
+
+  @Column({ name: 'endpoint_id', type: 'varchar', length: 40 })
+  endpointId: string;
+
+  @Column({ name: 'attempt_number', type: 'integer' })
+  attemptNumber: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  trigger: AttemptTrigger;
+
+  @Column({ name: 'started_at', type: 'timestamptz' })
+  startedAt: Date;
+
+  @Column({ name: 'duration_ms', type: 'integer' })
+  durationMs: number;
+
+  @Column({ name: 'status_code', type: 'integer', nullable: true })
+  statusCode: number | null;
+
+  @Column({ name: 'response_body', type: 'text', nullable: true })
+  responseBody: string | null;
+
+  @Column({ name: 'response_headers', type: 'jsonb', nullable: true })
+  responseHeaders: Record<string, string> | null;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { HeraldConfig } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { EndpointsModule } from '../endpoints/endpoints.module';
+import { DeliveryAttempt } from './attempt.entity';
+import { parseAllowList } from './address-guard';
+import { DeliveriesService } from './deliveries.service';
+import { Delivery } from './delivery.entity';
+import { DeliveryWorker } from './delivery-worker';
+import { HttpSender } from './http-sender';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule],
+  providers: [
+    DeliveriesService,
+    DeliveryWorker,
+    {
+      provide: HttpSender,
+      inject: [CONFIG],
+      useFactory: (config: HeraldConfig) => new HttpSender({ allow: parseAllowList(config.allowPrivateNetworks), userAgent: `Herald/${config.version}` }),
+    },
+  ],
+  exports: [DeliveriesService, DeliveryWorker],
+})
+export class DeliveriesModule {}

@@ -1,0 +1,57 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { HeraldEvent } from '../events/event.entity';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
+export type AttemptTrigger = 'initial' | 'retry' | 'manual';
+
+@Entity('deliveries')
+@Index('deliveries_tenant_id_id_idx', ['tenantId', 'id'])
+@Index('deliveries_endpoint_id_id_idx', ['endpointId', 'id'])
+@Index('deliveries_event_id_idx', ['eventId'])
+@Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
+export class Delivery {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 40 })
+  tenantId: string;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 40 })
+  eventId: string;
+
+  @ManyToOne(() => HeraldEvent, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'event_id' })
+  event?: HeraldEvent;
+
+  @Column({ name: 'endpoint_id', type: 'varchar', length: 40 })
+  endpointId: string;
+
+  @Column({ name: 'event_type', type: 'varchar', length: 128 })
+  eventType: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: DeliveryStatus;
+
+  @Column({ name: 'attempt_count', type: 'integer', default: 0 })
+  attemptCount: number;
+
+  /** When the next attempt is due; the sweeper re-enqueues pending rows overdue by more than its grace. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** What the next attempt will be logged as. */
+  @Column({ name: 'next_trigger', type: 'varchar', length: 16, default: 'initial' })
+  nextTrigger: AttemptTrigger;
+
+  @Column({ name: 'last_status_code', type: 'integer', nullable: true })
+  lastStatusCode: number | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
+
+export class DeliveryQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['pending', 'succeeded', 'dead'], description: '`dead` is the dead-letter queue' })
+  @IsOptional()
+  @IsIn(['pending', 'succeeded', 'dead'])
+  status?: 'pending' | 'succeeded' | 'dead';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^ep_[0-9A-Z]{26}$/, { message: 'endpointId must be an endpoint id (ep_…)' })
+  endpointId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^evt_[0-9A-Z]{26}$/, { message: 'eventId must be an event id (evt_…)' })
+  eventId?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; deliveries created at or after' })
+  @IsOptional()
+  @IsString()
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; deliveries created before' })
+  @IsOptional()
+  @IsString()
+  until?: string;
+}
+
+export class DeliveryView {
+  @ApiProperty() id: string;
+  @ApiProperty() eventId: string;
+  @ApiProperty() endpointId: string;
+  @ApiProperty() eventType: string;
+  @ApiProperty({ enum: ['pending', 'succeeded', 'dead'] }) status: string;
+  @ApiProperty() attemptCount: number;
+  @ApiProperty({ nullable: true, type: String, description: 'null when not scheduled (finished, or waiting for a disabled endpoint)' }) nextAttemptAt: string | null;
+  @ApiProperty({ nullable: true, type: Number }) lastStatusCode: number | null;
+  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class AttemptView {
+  @ApiProperty() id: string;
+  @ApiProperty() deliveryId: string;
+  @ApiProperty() attemptNumber: number;
+  @ApiProperty({ enum: ['initial', 'retry', 'manual'] }) trigger: string;
+  @ApiProperty() startedAt: string;
+  @ApiProperty() durationMs: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'null when no response arrived' }) statusCode: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the first 4 KiB' }) responseBody: string | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: { type: 'string' } }) responseHeaders: Record<string, string> | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null, or timeout, connection_refused, connection_reset, dns, tls, blocked_address, too_many_redirects, or a message',
+  })
+  error: string | null;
+}
+
+export class RecoverView {
+  @ApiProperty({ description: 'deliveries queued for a fresh attempt' }) count: number;
+}

@@ -1,0 +1,42 @@
+import { Webhook } from 'standardwebhooks';
+import { generateSecret, secretProblem, signWebhook } from './signature';
+
+describe('signWebhook', () => {
+  it('reproduces the Standard Webhooks reference vector', () => {
+    const signature = signWebhook(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    expect(signature).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  it('is accepted by the standardwebhooks verifier', () => {
+    const secret = generateSecret();
+    const body = JSON.stringify({ hello: 'wörld', n: [1, 2, 3] });
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook([secret], 'evt_1', ts, body) };
+    expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(generateSecret()).verify(body, headers)).toThrow();
+    expect(() => new Webhook(secret).verify(body + ' ', headers)).toThrow();
+  });
+
+  it('signs with every secret during a rotation, each verifiable on its own', () => {
+    const [a, b] = [generateSecret(), generateSecret()];
+    const ts = Math.floor(Date.now() / 1000);
+    const header = signWebhook([a, b], 'evt_2', ts, '{}');
+    const parts = header.split(' ');
+    expect(parts).toHaveLength(2);
+    for (const secret of [a, b]) {
+      expect(new Webhook(secret).verify('{}', { 'webhook-id': 'evt_2', 'webhook-timestamp': String(ts), 'webhook-signature': header })).toEqual({});
+    }
+    expect(parts[0]).toBe(signWebhook([a], 'evt_2', ts, '{}'));
+  });
+});
+
+describe('secretProblem', () => {
+  it('accepts generated secrets and refuses malformed ones', () => {
+    expect(secretProblem(generateSecret())).toBeNull();
+    expect(secretProblem('whsec_' + Buffer.alloc(24).toString('base64'))).toBeNull();
+    expect(secretProblem('sk_abc')).toMatch(/whsec_/);
+    expect(secretProblem('whsec_!!!!')).toMatch(/base64/);
+    expect(secretProblem('whsec_' + Buffer.alloc(8).toString('base64'))).toMatch(/24 to 64/);
+    expect(secretProblem('whsec_' + Buffer.alloc(65).toString('base64'))).toMatch(/24 to 64/);
+  });
+});

@@ -1,0 +1,80 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { RetryPolicy } from '../config/config';
+import { Tenant } from '../tenants/tenant.entity';
+
+export type DisabledReason = 'manual' | 'gone' | 'failing';
+
+/** A secret replaced by a rotation, still signing beside the new one until it expires. */
+export interface RetiredSecret {
+  sealed: string;
+  expiresAt: string;
+}
+
+@Entity('endpoints')
+@Index('endpoints_tenant_id_id_idx', ['tenantId', 'id'])
+export class Endpoint {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 40 })
+  tenantId: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenant_id' })
+  tenant?: Tenant;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  @Column({ type: 'text', default: '' })
+  description: string;
+
+  @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{}'" })
+  eventTypes: string[];
+
+  /** AES-256-GCM sealed `whsec_…`. */
+  @Column({ name: 'secret_sealed', type: 'text' })
+  secretSealed: string;
+
+  @Column({ name: 'retired_secrets', type: 'jsonb', default: () => "'[]'" })
+  retiredSecrets: RetiredSecret[];
+
+  @Column({ type: 'boolean', default: false })
+  disabled: boolean;
+
+  @Column({ name: 'disabled_reason', type: 'varchar', length: 16, nullable: true })
+  disabledReason: DisabledReason | null;
+
+  @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
+  rateLimitPerSecond: number | null;
+
+  @Column({ name: 'max_in_flight', type: 'integer', nullable: true })
+  maxInFlight: number | null;
+
+  @Column({ name: 'timeout_ms', type: 'integer', default: 15000 })
+  timeoutMs: number;
+
+  @Column({ name: 'retry_policy', type: 'jsonb' })
+  retryPolicy: RetryPolicy;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Record<string, unknown>;
+
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures: number;
+
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince: Date | null;
+
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

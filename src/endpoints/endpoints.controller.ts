@@ -1,0 +1,58 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Page, PageQuery } from '../common/pagination';
+import { Tenant } from '../tenants/tenant.entity';
+import { CreateEndpointDto, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { EndpointsService, endpointView } from './endpoints.service';
+
+@ApiTags('endpoints')
+@Controller('v1/tenants/:tenantId/endpoints')
+export class EndpointsController {
+  constructor(private readonly endpoints: EndpointsService) {}
+
+  @Post()
+  @TenantRoute()
+  @HttpCode(201)
+  create(@CurrentTenant() tenant: Tenant, @Body() dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
+    return this.endpoints.create(tenant, dto);
+  }
+
+  @Get()
+  @TenantRoute()
+  list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery): Promise<Page<EndpointView>> {
+    return this.endpoints.list(tenant, query);
+  }
+
+  @Get(':endpointId')
+  @TenantRoute()
+  async get(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointView> {
+    return endpointView(await this.endpoints.get(tenant, id));
+  }
+
+  @Patch(':endpointId')
+  @TenantRoute()
+  update(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointView> {
+    return this.endpoints.update(tenant, id, dto);
+  }
+
+  @Delete(':endpointId')
+  @TenantRoute()
+  @HttpCode(204)
+  remove(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<void> {
+    return this.endpoints.remove(tenant, id);
+  }
+
+  @Get(':endpointId/secret')
+  @TenantRoute()
+  secret(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+    return this.endpoints.secret(tenant, id);
+  }
+
+  @Post(':endpointId/secret/rotate')
+  @TenantRoute()
+  @HttpCode(200)
+  rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+    return this.endpoints.rotate(tenant, id);
+  }
+}

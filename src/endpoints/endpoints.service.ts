@@ -1,0 +1,173 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
+import { HeraldConfig, RetryPolicy } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { InvalidInputError, NotFoundError } from '../common/errors';
+import { newId } from '../common/ids';
+import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
+import { SecretBox } from '../common/secrets';
+import { generateSecret } from '../deliveries/signature';
+import { Tenant } from '../tenants/tenant.entity';
+import { CreateEndpointDto, EndpointView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
+import { EndpointCache } from './endpoint-cache';
+import { Endpoint } from './endpoint.entity';
+
+const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+
+export function endpointView(e: Endpoint): EndpointView {
+  return {
+    id: e.id,
+    tenantId: e.tenantId,
+    url: e.url,
+    description: e.description,
+    eventTypes: e.eventTypes,
+    disabled: e.disabled,
+    disabledReason: e.disabledReason,
+    rateLimitPerSecond: e.rateLimitPerSecond,
+    maxInFlight: e.maxInFlight,
+    timeoutMs: e.timeoutMs,
+    retryPolicy: e.retryPolicy,
+    headers: e.headers,
+    metadata: e.metadata,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class EndpointsService {
+  constructor(
+    @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly cache: EndpointCache,
+    private readonly box: SecretBox,
+    @Inject(CONFIG) private readonly config: HeraldConfig,
+  ) {}
+
+  async create(tenant: Tenant, dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
+    const secret = dto.secret ?? generateSecret();
+    const now = new Date();
+    const endpoint = this.endpoints.create({
+      id: newId('ep'),
+      tenantId: tenant.id,
+      url: dto.url,
+      description: dto.description ?? '',
+      eventTypes: dto.eventTypes ?? [],
+      secretSealed: this.box.seal(secret),
+      retiredSecrets: [],
+      disabled: dto.disabled ?? false,
+      disabledReason: dto.disabled ? 'manual' : null,
+      rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+      maxInFlight: dto.maxInFlight ?? null,
+      timeoutMs: dto.timeoutMs ?? 15000,
+      retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
+      headers: dto.headers ?? {},
+      metadata: dto.metadata ?? {},
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.endpoints.save(endpoint);
+    this.cache.changed(endpoint);
+    return { ...endpointView(endpoint), secret };
+  }
+
+  async list(tenant: Tenant, query: PageQuery): Promise<Page<EndpointView>> {
+    const limit = query.limit ?? 50;
+    const before = decodeCursor(query.cursor);
+    const rows = await this.endpoints.find({
+      where: { tenantId: tenant.id, deletedAt: IsNull(), ...(before ? { id: LessThan(before) } : {}) },
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, endpointView);
+  }
+
+  async get(tenant: Tenant, id: string): Promise<Endpoint> {
+    const endpoint = await this.endpoints.findOneBy({ tenantId: tenant.id, id, deletedAt: IsNull() });
+    if (!endpoint) throw new NotFoundError('endpoint', id);
+    return endpoint;
+  }
+
+  async update(tenant: Tenant, id: string, dto: UpdateEndpointDto): Promise<EndpointView> {
+    const endpoint = await this.get(tenant, id);
+    const wasDisabled = endpoint.disabled;
+    if (dto.url !== undefined) endpoint.url = dto.url;
+    if (dto.description !== undefined) endpoint.description = dto.description;
+    if (dto.eventTypes !== undefined) endpoint.eventTypes = dto.eventTypes;
+    if (dto.rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = dto.rateLimitPerSecond;
+    if (dto.maxInFlight !== undefined) endpoint.maxInFlight = dto.maxInFlight;
+    if (dto.timeoutMs !== undefined) endpoint.timeoutMs = dto.timeoutMs;
+    if (dto.retryPolicy !== undefined) endpoint.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
+    if (dto.headers !== undefined) endpoint.headers = dto.headers;
+    if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
+    if (dto.disabled === true && !wasDisabled) {
+      endpoint.disabled = true;
+      endpoint.disabledReason = 'manual';
+    }
+    const reenabled = dto.disabled === false && wasDisabled;
+    if (reenabled) {
+      endpoint.disabled = false;
+      endpoint.disabledReason = null;
+      endpoint.consecutiveFailures = 0;
+      endpoint.failingSince = null;
+    }
+    endpoint.updatedAt = new Date();
+    await this.db.transaction(async (tx) => {
+      await tx.save(endpoint);
+      // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
+      if (reenabled) {
+        await tx.query(
+          `UPDATE deliveries SET next_attempt_at = now() - make_interval(secs => $2::float / 1000), updated_at = now()
+           WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at IS NULL`,
+          [endpoint.id, this.config.sweepGraceMs],
+        );
+      }
+    });
+    this.cache.changed(endpoint);
+    return endpointView(endpoint);
+  }
+
+  /** Deletes the endpoint; its pending deliveries are dead-lettered (they can still be listed and resent elsewhere). */
+  async remove(tenant: Tenant, id: string): Promise<void> {
+    const endpoint = await this.get(tenant, id);
+    await this.db.transaction(async (tx) => {
+      await tx.update(Endpoint, { id: endpoint.id }, { deletedAt: new Date(), disabled: true, updatedAt: new Date() });
+      await tx.query(
+        `UPDATE deliveries SET status = 'dead', last_error = 'endpoint deleted', next_attempt_at = NULL, updated_at = now()
+         WHERE endpoint_id = $1 AND status = 'pending'`,
+        [endpoint.id],
+      );
+    });
+    this.cache.changed(endpoint);
+  }
+
+  async secret(tenant: Tenant, id: string): Promise<{ secret: string }> {
+    const endpoint = await this.get(tenant, id);
+    return { secret: this.box.open(endpoint.secretSealed) };
+  }
+
+  /** A new secret; the old one keeps signing beside it for 24 h. */
+  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
+    const endpoint = await this.get(tenant, id);
+    const next = secret ?? generateSecret();
+    const now = Date.now();
+    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now);
+    retired.push({ sealed: endpoint.secretSealed, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() });
+    await this.endpoints.update({ id: endpoint.id }, { secretSealed: this.box.seal(next), retiredSecrets: retired, updatedAt: new Date() });
+    this.cache.changed(endpoint);
+    return { secret: next };
+  }
+
+  /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */
+  signingSecrets(endpoint: Endpoint, now = Date.now()): string[] {
+    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now).map((r) => this.box.open(r.sealed));
+    return [this.box.open(endpoint.secretSealed), ...retired];
+  }
+
+  private policy(dto: RetryPolicyDto | undefined, base: RetryPolicy): RetryPolicy {
+    const policy = { ...base, ...Object.fromEntries(Object.entries(dto ?? {}).filter(([, v]) => v !== undefined)) } as RetryPolicy;
+    if (policy.maxDelayMs < policy.initialDelayMs) throw InvalidInputError.field('retryPolicy.maxDelayMs', 'retryPolicy.maxDelayMs must be at least initialDelayMs');
+    return policy;
+  }
+}

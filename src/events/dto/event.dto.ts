@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
+import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
+
+export class PublishEventDto {
+  @ApiProperty({ example: 'invoice.paid', pattern: EVENT_TYPE_PATTERN.source })
+  @IsString()
+  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'any JSON object; sent to receivers byte for byte as serialised at publish time' })
+  @IsObject({ message: 'payload must be a JSON object' })
+  payload: Record<string, unknown>;
+
+  @ApiPropertyOptional({ maxLength: 256, description: 'the same key from the same tenant within 24 h answers the first event again and creates no deliveries; the Idempotency-Key header does the same' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  idempotencyKey?: string;
+}
+
+export class PublishBatchDto {
+  @ApiProperty({ type: [PublishEventDto], maxItems: 500 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => PublishEventDto)
+  events: PublishEventDto[];
+}
+
+export class PublishedEventView {
+  @ApiProperty() id: string;
+  @ApiProperty() eventType: string;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ description: 'deliveries created: one per enabled endpoint whose eventTypes match' }) deliveryCount: number;
+}
+
+export class PublishedBatchView {
+  @ApiProperty({ type: [PublishedEventView] }) data: PublishedEventView[];
+}
+
+export class EventView {
+  @ApiProperty() id: string;
+  @ApiProperty() eventType: string;
+  @ApiProperty({ nullable: true, type: String }) idempotencyKey: string | null;
+  @ApiProperty() createdAt: string;
+}
+
+export class EventWithPayloadView extends EventView {
+  @ApiProperty({ type: 'object', additionalProperties: true }) payload: Record<string, unknown>;
+}
+
+export class EventQuery extends PageQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; events created at or after' })
+  @IsOptional()
+  @IsString()
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; events created before' })
+  @IsOptional()
+  @IsString()
+  until?: string;
+}

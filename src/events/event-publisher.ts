@@ -1,0 +1,213 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { HeraldConfig } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { newId } from '../common/ids';
+import { EndpointCache } from '../endpoints/endpoint-cache';
+import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, enqueueDeliveries } from '../queues/delivery-queues';
+import { MetricsService } from '../metrics/metrics.service';
+
+/** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
+export interface NewEvent {
+  tenantId: string;
+  eventType: string;
+  payload: string;
+  idempotencyKey?: string;
+  sourceHeaders?: Record<string, string> | null;
+}
+
+export interface PublishedEvent {
+  id: string;
+  eventType: string;
+  createdAt: string;
+  deliveryCount: number;
+}
+
+interface Waiting {
+  events: NewEvent[];
+  resolve: (result: PublishedEvent[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Row {
+  id: string;
+  event: NewEvent;
+  createdAt: Date;
+  /** Set when the idempotency key names an earlier event, or an earlier item of this commit. */
+  existing?: PublishedEvent;
+  duplicateOf?: Row;
+}
+
+/**
+ * Publishes events with group commit: requests that arrive while a commit is running share the next one,
+ * so a burst becomes a few multi-row inserts instead of one transaction per event.
+ * A result is returned only after its event and deliveries are committed.
+ */
+@Injectable()
+export class EventPublisher {
+  private readonly logger = new Logger(EventPublisher.name);
+  private waiting: Waiting[] = [];
+  private waitingEvents = 0;
+  private flushing = 0;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly endpoints: EndpointCache,
+    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  publish(events: NewEvent[]): Promise<PublishedEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      this.waitingEvents += events.length;
+      this.schedule();
+    });
+  }
+
+  // Two commits may run at once (the pool has room); more would only queue up inside PostgreSQL.
+  private schedule(): void {
+    if (this.flushing >= 2 || this.waiting.length === 0) return;
+    const group: Waiting[] = [];
+    let size = 0;
+    while (this.waiting.length && (size === 0 || size + this.waiting[0].events.length <= this.config.publishBatchMax)) {
+      const next = this.waiting.shift()!;
+      size += next.events.length;
+      group.push(next);
+    }
+    this.waitingEvents -= size;
+    this.flushing++;
+    void this.commitGroup(group).finally(() => {
+      this.flushing--;
+      this.schedule();
+    });
+  }
+
+  private async commitGroup(group: Waiting[]): Promise<void> {
+    try {
+      const results = await this.commit(group.flatMap((w) => w.events));
+      let offset = 0;
+      for (const w of group) {
+        w.resolve(results.slice(offset, offset + w.events.length));
+        offset += w.events.length;
+      }
+    } catch (error) {
+      if (group.length === 1) {
+        group[0].reject(error);
+        return;
+      }
+      // One request's failure must not fail the others that happened to share its commit.
+      for (const w of group) {
+        await this.commit(w.events).then(w.resolve, w.reject);
+      }
+    }
+  }
+
+  private async commit(events: NewEvent[]): Promise<PublishedEvent[]> {
+    const now = new Date();
+    const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
+    const enqueue: EnqueueItem[] = [];
+
+    await this.db.transaction('READ COMMITTED', async (tx) => {
+      await this.resolveIdempotency(tx, rows);
+      const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
+      if (fresh.length === 0) return;
+
+      const inserted = await tx.query(
+        `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id`,
+        [
+          fresh.map((r) => r.id),
+          fresh.map((r) => r.event.tenantId),
+          fresh.map((r) => r.event.eventType),
+          fresh.map((r) => r.event.payload),
+          fresh.map((r) => r.event.idempotencyKey ?? null),
+          fresh.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
+          fresh.map((r) => r.createdAt),
+        ],
+      );
+      if (inserted.length !== fresh.length) {
+        // A concurrent commit took an idempotency key between our check and our insert: answer its event.
+        const ids = new Set((inserted as { id: string }[]).map((r) => r.id));
+        await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
+      }
+
+      const deliveries: { id: string; tenantId: string; eventId: string; endpointId: string; eventType: string }[] = [];
+      for (const row of rows) {
+        if (row.existing || row.duplicateOf) continue;
+        const matching = await this.endpoints.matching(row.event.tenantId, row.event.eventType);
+        row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
+        for (const endpoint of matching) {
+          const id = newId('dlv');
+          deliveries.push({ id, tenantId: row.event.tenantId, eventId: row.id, endpointId: endpoint.id, eventType: row.event.eventType });
+          enqueue.push({ deliveryId: id, endpointId: endpoint.id, attempt: 1 });
+        }
+      }
+      if (deliveries.length) {
+        await tx.query(
+          `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
+           SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, $6, 'initial', $6, $6
+           FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[]) AS d(id, tenant_id, event_id, endpoint_id, event_type)`,
+          [deliveries.map((d) => d.id), deliveries.map((d) => d.tenantId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.endpointId), deliveries.map((d) => d.eventType), now],
+        );
+      }
+    });
+
+    this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
+    this.enqueueAfterCommit(enqueue);
+    return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
+  }
+
+  /**
+   * Marks rows whose idempotency key was used in the last 24 h (or earlier in this commit).
+   * Keys older than 24 h are released first so they can be used again.
+   */
+  private async resolveIdempotency(tx: EntityManager, rows: Row[], afterConflict = false): Promise<void> {
+    const keyed = rows.filter((r) => r.event.idempotencyKey);
+    if (keyed.length === 0) return;
+    const firstByKey = new Map<string, Row>();
+    for (const row of keyed) {
+      const key = `${row.event.tenantId}\u0000${row.event.idempotencyKey}`;
+      const first = firstByKey.get(key);
+      if (first && !afterConflict) row.duplicateOf = first;
+      else firstByKey.set(key, row);
+    }
+    const tenants = keyed.map((r) => r.event.tenantId);
+    const keys = keyed.map((r) => r.event.idempotencyKey!);
+    if (!afterConflict) {
+      await tx.query(
+        `UPDATE events e SET idempotency_key = NULL FROM unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
+         WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.key AND e.created_at < now() - interval '24 hours'`,
+        [tenants, keys],
+      );
+    }
+    const found: { id: string; tenant_id: string; idempotency_key: string; event_type: string; created_at: Date; delivery_count: number }[] = await tx.query(
+      `SELECT e.id, e.tenant_id, e.idempotency_key, e.event_type, e.created_at,
+              (SELECT count(*)::int FROM deliveries d WHERE d.event_id = e.id) AS delivery_count
+       FROM events e JOIN unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.key`,
+      [tenants, keys],
+    );
+    const byKey = new Map(found.map((f) => [`${f.tenant_id}\u0000${f.idempotency_key}`, f]));
+    for (const row of keyed) {
+      const hit = byKey.get(`${row.event.tenantId}\u0000${row.event.idempotencyKey}`);
+      if (hit && !row.duplicateOf) {
+        row.existing = { id: hit.id, eventType: hit.event_type, createdAt: hit.created_at.toISOString(), deliveryCount: hit.delivery_count };
+      }
+    }
+  }
+
+  /**
+   * Enqueueing is not awaited by the caller: the rows are committed, and if Redis is slow or down the
+   * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
+   */
+  private enqueueAfterCommit(items: EnqueueItem[]): void {
+    if (items.length === 0) return;
+    const client = this.queues[0]?.client;
+    if (client && client.status !== 'ready') return;
+    enqueueDeliveries(this.queues, items).catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+  }
+}

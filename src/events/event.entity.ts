@@ -1,0 +1,36 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Tenant } from '../tenants/tenant.entity';
+
+@Entity('events')
+@Index('events_tenant_id_id_idx', ['tenantId', 'id'])
+@Index('events_tenant_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
+@Index('events_created_at_idx', ['createdAt'])
+export class HeraldEvent {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 40 })
+  tenantId: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenant_id' })
+  tenant?: Tenant;
+
+  @Column({ name: 'event_type', type: 'varchar', length: 128 })
+  eventType: string;
+
+  /** The exact bytes that are signed and sent: serialised once at publish time, never re-serialised. */
+  @Column({ type: 'text' })
+  payload: string;
+
+  /** Cleared after 24 h, so the key may be used again. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 256, nullable: true })
+  idempotencyKey: string | null;
+
+  /** Sender headers kept from an inbound request, forwarded as x-herald-source-*. */
+  @Column({ name: 'source_headers', type: 'jsonb', nullable: true })
+  sourceHeaders: Record<string, string> | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

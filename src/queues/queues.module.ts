@@ -1,0 +1,49 @@
+import { BullModule, getQueueToken } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { HeraldConfig } from '../config/config';
+import { connectRedis } from '../redis/redis.module';
+import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
+
+/**
+ * The delivery queues, `HERALD_SHARDS` of them. All share one command and one subscriber connection;
+ * only the blocking connection is per queue (Bull needs it so).
+ */
+@Module({})
+export class QueuesModule {
+  static forConfig(config: HeraldConfig): DynamicModule {
+    const names = Array.from({ length: config.shards }, (_, i) => deliveryQueueName(i));
+    let client: ReturnType<typeof connectRedis> | undefined;
+    let subscriber: ReturnType<typeof connectRedis> | undefined;
+    const registered = BullModule.registerQueue(...names.map((name) => ({ name })));
+    return {
+      module: QueuesModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({
+          createClient: (type) => {
+            if (type === 'client') return (client ??= connectRedis(config.redisUrl, 'subscriber'));
+            if (type === 'subscriber') return (subscriber ??= connectRedis(config.redisUrl, 'subscriber'));
+            return connectRedis(config.redisUrl, 'bclient');
+          },
+          settings: {
+            // The lock must outlast the longest attempt (timeoutMs ≤ 60 s), or a stalled-job check delivers twice.
+            lockDuration: 90_000,
+            lockRenewTime: 15_000,
+            stalledInterval: 30_000,
+            maxStalledCount: 10,
+          },
+        }),
+        registered,
+      ],
+      providers: [
+        {
+          provide: DELIVERY_QUEUES,
+          inject: names.map((name) => getQueueToken(name)),
+          useFactory: (...queues: Queue[]) => queues,
+        },
+      ],
+      exports: [registered, DELIVERY_QUEUES],
+    };
+  }
+}

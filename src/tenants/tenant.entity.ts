@@ -1,0 +1,26 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity('tenants')
+export class Tenant {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Index('tenants_uid_key', { unique: true })
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  uid: string | null;
+
+  @Column({ type: 'varchar', length: 256 })
+  name: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Record<string, unknown>;
+
+  @Column({ name: 'publish_rate_limit_per_second', type: 'integer', nullable: true })
+  publishRateLimitPerSecond: number | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

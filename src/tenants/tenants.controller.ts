@@ -1,0 +1,45 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AdminOnly, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Page, PageQuery } from '../common/pagination';
+import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { Tenant } from './tenant.entity';
+import { TenantsService } from './tenants.service';
+
+@ApiTags('tenants')
+@Controller('v1/tenants')
+export class TenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Post()
+  @AdminOnly()
+  @HttpCode(201)
+  create(@Body() dto: CreateTenantDto): Promise<TenantView> {
+    return this.tenants.create(dto);
+  }
+
+  @Get()
+  @AdminOnly()
+  list(@Query() query: PageQuery): Promise<Page<TenantView>> {
+    return this.tenants.list(query);
+  }
+
+  @Get(':tenantId')
+  @TenantRoute()
+  get(@CurrentTenant() tenant: Tenant): TenantView {
+    return TenantView.of(tenant);
+  }
+
+  @Patch(':tenantId')
+  @TenantRoute()
+  update(@CurrentTenant() tenant: Tenant, @Body() dto: UpdateTenantDto): Promise<TenantView> {
+    return this.tenants.update(tenant, dto);
+  }
+
+  @Delete(':tenantId')
+  @TenantRoute()
+  @HttpCode(204)
+  remove(@CurrentTenant() tenant: Tenant): Promise<void> {
+    return this.tenants.remove(tenant);
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Tenant } from './tenant.entity';
+import { TenantsService } from './tenants.service';
+
+/** Tenant data. Its HTTP routes are registered by ApiModule, so the worker role loads no controllers. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Tenant])],
+  providers: [TenantsService],
+  exports: [TenantsService],
+})
+export class TenantsModule {}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ConflictError, NotFoundError } from '../common/errors';
+import { newId } from '../common/ids';
+import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
+import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { Tenant } from './tenant.entity';
+
+const CACHE_TTL_MS = 5000;
+
+@Injectable()
+export class TenantsService {
+  // Every tenant route resolves its tenant first; a short cache keeps that off the database on hot paths.
+  private readonly cache = new Map<string, { tenant: Tenant; at: number }>();
+
+  constructor(@InjectRepository(Tenant) private readonly tenants: Repository<Tenant>) {}
+
+  async create(dto: CreateTenantDto): Promise<TenantView> {
+    if (dto.uid && (await this.tenants.existsBy({ uid: dto.uid }))) throw new ConflictError(`a tenant with uid "${dto.uid}" exists`, 'uid');
+    const tenant = this.tenants.create({
+      id: newId('tnt'),
+      name: dto.name,
+      uid: dto.uid ?? null,
+      metadata: dto.metadata ?? {},
+      publishRateLimitPerSecond: dto.publishRateLimitPerSecond ?? null,
+    });
+    try {
+      await this.tenants.save(tenant);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictError(`a tenant with uid "${dto.uid}" exists`, 'uid');
+      throw error;
+    }
+    return TenantView.of(await this.tenants.findOneByOrFail({ id: tenant.id }));
+  }
+
+  async list(query: PageQuery): Promise<Page<TenantView>> {
+    const limit = query.limit ?? 50;
+    const before = decodeCursor(query.cursor);
+    const qb = this.tenants.createQueryBuilder('t').orderBy('t.id', 'DESC').take(limit + 1);
+    if (before) qb.where('t.id < :before', { before });
+    return toPage(await qb.getMany(), limit, TenantView.of);
+  }
+
+  /** Finds a tenant by id or by its uid. */
+  async resolve(idOrUid: string): Promise<Tenant> {
+    const hit = this.cache.get(idOrUid);
+    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.tenant;
+    const tenant = idOrUid.startsWith('tnt_') ? await this.tenants.findOneBy({ id: idOrUid }) : await this.tenants.findOneBy({ uid: idOrUid });
+    if (!tenant) throw new NotFoundError('tenant', idOrUid);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(idOrUid, { tenant, at: Date.now() });
+    return tenant;
+  }
+
+  async update(tenant: Tenant, dto: UpdateTenantDto): Promise<TenantView> {
+    const changes: Partial<Tenant> = { updatedAt: new Date() };
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.uid !== undefined) changes.uid = dto.uid;
+    if (dto.metadata !== undefined) changes.metadata = dto.metadata;
+    if (dto.publishRateLimitPerSecond !== undefined) changes.publishRateLimitPerSecond = dto.publishRateLimitPerSecond;
+    try {
+      await this.tenants.save({ ...tenant, ...changes });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictError(`a tenant with uid "${dto.uid}" exists`, 'uid');
+      throw error;
+    }
+    this.forget(tenant);
+    return TenantView.of(await this.tenants.findOneByOrFail({ id: tenant.id }));
+  }
+
+  async remove(tenant: Tenant): Promise<void> {
+    // Endpoints, events, deliveries, attempts and keys go with it (ON DELETE CASCADE).
+    await this.tenants.delete({ id: tenant.id });
+    this.forget(tenant);
+  }
+
+  private forget(tenant: Tenant): void {
+    this.cache.delete(tenant.id);
+    if (tenant.uid) this.cache.delete(tenant.uid);
+  }
+}
