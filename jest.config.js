@@ -1,13 +1,19 @@
 /** Three tiers: unit specs sit beside the code; integration and e2e tests live in test/. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
-const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
+const tsJest = ['ts-jest', { tsconfig: { ...require('./tsconfig.json').compilerOptions, allowJs: true, isolatedModules: true } }];
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.[tj]s$': tsJest },
+  // content-disposition (under @fastify/static, for the Swagger UI) ships ES modules only; jest needs CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 module.exports = {
   // testTimeout is a global option: jest ignores it inside projects.
   testTimeout: 180000,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '\\.spec\\.ts$' },
-    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '(e2e|int)/.*\\.(e2e|int)-spec\\.ts$' },
-    { ...common, displayName: 'chaos', rootDir: 'test', testRegex: 'chaos/.*\\.chaos-spec\\.ts$' },
+    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '(e2e|int)/.*\\.(e2e|int)-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
+    { ...common, displayName: 'chaos', rootDir: 'test', testRegex: 'chaos/.*\\.chaos-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
   ],
 };

@@ -3,7 +3,6 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { toErrorBody } from './common/error.filter';
 import { validationPipe } from './common/validation';
 import { HeraldConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
@@ -43,13 +42,6 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
   });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
-
-  // Errors Fastify raises before Nest sees the request (body parsing, size limit) get the same body.
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.setErrorHandler((error, _request, reply) => {
-    const { body, headers } = toErrorBody(error);
-    void reply.status(body.statusCode).headers(headers).send(body);
-  });
 
   if (config.role !== 'worker') {
     const document = SwaggerModule.createDocument(

@@ -48,7 +48,10 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
     const status = error.getStatus();
     const response = error.getResponse();
     const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
-    return { body: { statusCode: status, error: TITLES[status] ?? 'Error', message }, headers: {} };
+    const body: ErrorBody = { statusCode: status, error: TITLES[status] ?? 'Error', message };
+    // Fastify's body-parsing errors reach us as HttpExceptions: name the field they are about.
+    if (status === 400 || status === 413 || status === 415) body.details = [{ field: 'body', message }];
+    return { body, headers: {} };
   }
   if (isUnavailable(error)) {
     return {

@@ -31,6 +31,7 @@ export interface HeraldConfig {
   sweepGraceMs: number;
   defaultRetryPolicy: RetryPolicy;
   publishBatchMax: number;
+  queuePrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   version: string;
 }
@@ -69,6 +70,11 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
     throw new ConfigError(`${name} is not a valid URL`);
   }
   if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
+  return raw;
+}
+
+function prefix(raw: string): string {
+  if (!/^[A-Za-z0-9_:-]{1,64}$/.test(raw)) throw new ConfigError('HERALD_QUEUE_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : -');
   return raw;
 }
 
@@ -134,6 +140,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     sweepGraceMs: int(env, 'HERALD_SWEEP_GRACE_MS', 15000, 0, 3600000),
     defaultRetryPolicy: { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 10 * 3600 * 1000, multiplier: 5 },
     publishBatchMax: int(env, 'HERALD_PUBLISH_BATCH_MAX', 500, 1, 5000),
+    queuePrefix: prefix(env.HERALD_QUEUE_PREFIX || 'herald'),
     logLevel: level,
     version,
   };

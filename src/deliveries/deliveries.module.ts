@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -23,4 +23,10 @@ import { HttpSender } from './http-sender';
   ],
   exports: [DeliveriesService, DeliveryWorker],
 })
-export class DeliveriesModule {}
+export class DeliveriesModule implements OnApplicationShutdown {
+  constructor(private readonly sender: HttpSender) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
+  }
+}

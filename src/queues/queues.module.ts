@@ -9,6 +9,12 @@ import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
  * The delivery queues, `HERALD_SHARDS` of them. All share one command and one subscriber connection;
  * only the blocking connection is per queue (Bull needs it so).
  */
+/** Every queue adds its listeners to a shared connection. */
+function shared<T extends { setMaxListeners(n: number): unknown }>(connection: T): T {
+  connection.setMaxListeners(0);
+  return connection;
+}
+
 @Module({})
 export class QueuesModule {
   static forConfig(config: HeraldConfig): DynamicModule {
@@ -21,9 +27,11 @@ export class QueuesModule {
       global: true,
       imports: [
         BullModule.forRoot({
+          // Several Herald installations (or test runs) can share one Redis under different prefixes.
+          prefix: config.queuePrefix,
           createClient: (type) => {
-            if (type === 'client') return (client ??= connectRedis(config.redisUrl, 'subscriber'));
-            if (type === 'subscriber') return (subscriber ??= connectRedis(config.redisUrl, 'subscriber'));
+            if (type === 'client') return (client ??= shared(connectRedis(config.redisUrl, 'subscriber')));
+            if (type === 'subscriber') return (subscriber ??= shared(connectRedis(config.redisUrl, 'subscriber')));
             return connectRedis(config.redisUrl, 'bclient');
           },
           settings: {
@@ -37,6 +45,11 @@ export class QueuesModule {
         registered,
       ],
       providers: [
+        {
+          // The shared connections are ours to close, after Bull has closed its queues.
+          provide: 'QueueConnections',
+          useValue: { onApplicationShutdown: () => Promise.allSettled([client?.quit(), subscriber?.quit()]) },
+        },
         {
           provide: DELIVERY_QUEUES,
           inject: names.map((name) => getQueueToken(name)),

@@ -1,0 +1,169 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import { createApp } from '../../src/bootstrap';
+import { HeraldConfig, loadConfig } from '../../src/config/config';
+import { createTestDatabase } from './database';
+import { waitFor } from './wait';
+
+export const ADMIN_KEY = 'test_admin_key_0123456789';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small HTTP client for Herald's API; every call goes over real HTTP. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly key: string | null = ADMIN_KEY,
+  ) {}
+
+  as(key: string | null): ApiClient {
+    return new ApiClient(this.baseUrl, key);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (this.key) (init.headers as Record<string, string>).authorization = `Bearer ${this.key}`;
+    if (body !== undefined) {
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      init.body = typeof body === 'string' || Buffer.isBuffer(body) ? (body as string) : JSON.stringify(body);
+    }
+    const res = await fetch(this.baseUrl + path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string) {
+    return this.request<T>('GET', path);
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body ?? {}, headers);
+  }
+  patch<T = any>(path: string, body: unknown) {
+    return this.request<T>('PATCH', path, body);
+  }
+  delete<T = any>(path: string) {
+    return this.request<T>('DELETE', path);
+  }
+}
+
+export interface HeraldEnv {
+  [name: string]: string;
+}
+
+/** Settings for a test installation: its own database and queue prefix, loopback allowed, fast sweeps. */
+export async function testEnvironment(overrides: HeraldEnv = {}): Promise<{ env: HeraldEnv; dropDatabase: () => Promise<void> }> {
+  const database = await createTestDatabase();
+  const env: HeraldEnv = {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_URL: process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379',
+    HERALD_ADMIN_KEY: ADMIN_KEY,
+    HERALD_QUEUE_PREFIX: `herald-test-${randomBytes(4).toString('hex')}`,
+    HERALD_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
+    HERALD_SWEEP_INTERVAL_MS: '500',
+    HERALD_SWEEP_GRACE_MS: '3000',
+    HERALD_SHARDS: '4',
+    HERALD_LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+  return { env, dropDatabase: database.drop };
+}
+
+export interface Herald {
+  url: string;
+  config: HeraldConfig;
+  env: HeraldEnv;
+  api: ApiClient;
+  /** Direct SQL, for asserting what is stored. */
+  sql<T = any>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+async function sqlClient(url: string) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/** Herald in this process (role `all` unless told otherwise), on a free port. */
+export async function startHerald(overrides: HeraldEnv = {}, shared?: { env: HeraldEnv }): Promise<Herald> {
+  const { env, dropDatabase } = shared ? { env: { ...shared.env, ...overrides }, dropDatabase: async () => undefined } : await testEnvironment(overrides);
+  const config = loadConfig(env);
+  const app: NestFastifyApplication = await createApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  const db = await sqlClient(env.DATABASE_URL);
+  return {
+    url: url.replace('[::1]', '127.0.0.1'),
+    config,
+    env,
+    api: new ApiClient(url),
+    sql: async (text, params) => (await db.query(text, params as unknown[])).rows,
+    async close() {
+      await app.close();
+      await db.end();
+      if (!shared) await dropDatabase();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export interface HeraldProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Herald as a separate process from dist/ (run `npm run build` first), for tests of roles and crashes. */
+export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
+  const port = await freePort();
+  const role = env.HERALD_ROLE ?? 'all';
+  const child = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), HERALD_METRICS_PORT: String(port), HOST: '127.0.0.1', HERALD_LOG_LEVEL: env.HERALD_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`herald ${role} to start (output: ${output.slice(-500)})`, async () => {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+    const res = await fetch(`${url}/health/live`).catch(() => null);
+    return res?.ok;
+  }, 30_000, 100);
+  return {
+    child,
+    url,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await once(child, 'exit');
+      return code as number | null;
+    },
+  };
+}
