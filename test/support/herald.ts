@@ -150,11 +150,12 @@ export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`herald ${role} to start (output: ${output.slice(-500)})`, async () => {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-    const res = await fetch(`${url}/health/live`).catch(() => null);
-    return res?.ok;
-  }, 30_000, 100);
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`herald ${role} exited with ${code}: ${output}`);
+  });
+  const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, 30_000, 100);
+  await Promise.race([started, exited]);
+  exited.catch(() => undefined);
   return {
     child,
     url,

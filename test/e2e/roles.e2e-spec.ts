@@ -1,0 +1,53 @@
+import { createEndpoint, createTenant, publish } from '../support/fixtures';
+import { ApiClient, HeraldEnv, HeraldProcess, spawnHerald, testEnvironment } from '../support/herald';
+import { TestReceiver } from '../support/receiver';
+import { sleep, waitFor } from '../support/wait';
+
+// Runs dist/main.js: `npm run build` first (npm test does).
+describe('HERALD_ROLE: API and worker as separate processes', () => {
+  let env: HeraldEnv;
+  let dropDatabase: () => Promise<void>;
+  let receiver: TestReceiver;
+  const processes: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    ({ env, dropDatabase } = await testEnvironment());
+    receiver = await TestReceiver.start();
+  });
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+    await receiver.close();
+    await dropDatabase();
+  });
+
+  it('an API process alone stores and queues; a worker process started later delivers', async () => {
+    const apiProcess = await spawnHerald({ ...env, HERALD_ROLE: 'api' });
+    processes.push(apiProcess);
+    const api = new ApiClient(apiProcess.url);
+    const tenant = await createTenant(api);
+    await createEndpoint(api, tenant.id, { url: receiver.url });
+    const event = await publish(api, tenant.id, 'role.test', { hello: 'worker' });
+    await sleep(1000);
+    expect(receiver.received).toHaveLength(0);
+    const pending = await api.get(`/v1/tenants/${tenant.id}/deliveries?eventId=${event.id}`);
+    expect(pending.body.data[0]).toMatchObject({ status: 'pending', attemptCount: 0 });
+
+    const worker = await spawnHerald({ ...env, HERALD_ROLE: 'worker', HERALD_MIGRATE: 'false' });
+    processes.push(worker);
+    await waitFor('delivery by the worker process', () => receiver.received.length === 1);
+    expect(receiver.received[0].body).toBe('{"hello":"worker"}');
+    await waitFor('succeeded', async () => (await api.get(`/v1/tenants/${tenant.id}/deliveries?eventId=${event.id}`)).body.data[0].status === 'succeeded');
+
+    // The worker serves health and metrics only; its metrics show the attempt, the API's do not.
+    const workerApi = new ApiClient(worker.url, null);
+    expect((await workerApi.get('/health/ready')).status).toBe(200);
+    expect((await workerApi.get('/v1/tenants')).status).toBe(404);
+    expect((await workerApi.get('/metrics')).body).toMatch(/herald_delivery_attempts_total\{outcome="success"\} 1/);
+    expect((await new ApiClient(apiProcess.url, null).get('/metrics')).body).not.toMatch(/herald_delivery_attempts_total\{outcome="success"\} [1-9]/);
+  });
+
+  it('refuses to start outside development without an admin key, naming the setting', async () => {
+    const { HERALD_ADMIN_KEY: _omit, ...rest } = env;
+    await expect(spawnHerald({ ...rest, NODE_ENV: 'production', HERALD_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') })).rejects.toThrow(/HERALD_ADMIN_KEY/);
+  });
+});
