@@ -1,10 +1,12 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiErrors } from '../common/api-docs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Tenant } from '../tenants/tenant.entity';
 import { AdminOnly, CurrentTenant } from './auth.decorators';
 import { ApiKeysService } from './api-keys.service';
 
 @ApiTags('tenants')
+@ApiErrors()
 @Controller('v1/tenants/:tenantId/api-keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { Tenant } from '../tenants/tenant.entity';
@@ -7,12 +8,14 @@ import { CreateEndpointDto, EndpointView, EndpointWithSecretView, UpdateEndpoint
 import { EndpointsService, endpointView } from './endpoints.service';
 
 @ApiTags('endpoints')
+@ApiErrors()
 @Controller('v1/tenants/:tenantId/endpoints')
 export class EndpointsController {
   constructor(private readonly endpoints: EndpointsService) {}
 
   @Post()
   @TenantRoute()
+  @ApiResponse({ status: 201, type: EndpointWithSecretView, description: 'includes the secret' })
   @HttpCode(201)
   create(@CurrentTenant() tenant: Tenant, @Body() dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
     return this.endpoints.create(tenant, dto);
@@ -25,12 +28,14 @@ export class EndpointsController {
   }
 
   @Get(':endpointId')
+  @ApiResponse({ status: 200, type: EndpointView })
   @TenantRoute()
   async get(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointView> {
     return endpointView(await this.endpoints.get(tenant, id));
   }
 
   @Patch(':endpointId')
+  @ApiResponse({ status: 200, type: EndpointView })
   @TenantRoute()
   update(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointView> {
     return this.endpoints.update(tenant, id, dto);

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ErrorView } from '../common/api-docs';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page } from '../common/pagination';
 import { Tenant } from '../tenants/tenant.entity';
@@ -7,6 +8,7 @@ import { EventQuery, EventView, EventWithPayloadView, PublishBatchDto, PublishEv
 import { EventsService } from './events.service';
 
 @ApiTags('events')
+@ApiErrors()
 @Controller('v1/tenants/:tenantId/events')
 export class EventsController {
   constructor(private readonly events: EventsService) {}
@@ -16,6 +18,9 @@ export class EventsController {
   @TenantRoute()
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiResponse({ status: 202, type: PublishedEventView, description: 'the event and its deliveries are durable in PostgreSQL' })
+  @ApiResponse({ status: 413, type: ErrorView, description: 'payload larger than HERALD_MAX_PAYLOAD_BYTES' })
+  @ApiResponse({ status: 429, type: ErrorView, description: 'above the tenant\'s publishRateLimitPerSecond; see Retry-After' })
   publish(@CurrentTenant() tenant: Tenant, @Body() dto: PublishEventDto, @Headers('idempotency-key') key?: string): Promise<PublishedEventView> {
     return this.events.publishOne(tenant, dto, key);
   }

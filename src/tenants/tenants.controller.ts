@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
@@ -7,12 +8,14 @@ import { Tenant } from './tenant.entity';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
+@ApiErrors()
 @Controller('v1/tenants')
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Post()
   @AdminOnly()
+  @ApiResponse({ status: 201, type: TenantView })
   @HttpCode(201)
   create(@Body() dto: CreateTenantDto): Promise<TenantView> {
     return this.tenants.create(dto);
@@ -25,12 +28,14 @@ export class TenantsController {
   }
 
   @Get(':tenantId')
+  @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
   get(@CurrentTenant() tenant: Tenant): TenantView {
     return TenantView.of(tenant);
   }
 
   @Patch(':tenantId')
+  @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
   update(@CurrentTenant() tenant: Tenant, @Body() dto: UpdateTenantDto): Promise<TenantView> {
     return this.tenants.update(tenant, dto);

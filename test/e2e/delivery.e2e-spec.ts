@@ -172,7 +172,7 @@ describe('delivery pipeline', () => {
     const signatures = String(request.headers['webhook-signature']).split(' ');
     expect(signatures).toHaveLength(2);
     for (const [secret, signature] of [[newSecret, signatures[0]], [endpoint.secret, signatures[1]]]) {
-      const headers = { ...request.headers, 'webhook-signature': signature } as Record<string, string>;
+      const headers = { ...request.headers, 'webhook-signature': signature } as unknown as Record<string, string>;
       expect(new Webhook(secret).verify(request.body, headers)).toEqual({ rotated: true });
     }
   });

@@ -1,0 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+
+export class FieldProblemView {
+  @ApiProperty({ example: 'eventType' }) field: string;
+  @ApiProperty({ example: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' }) message: string;
+}
+
+/** The one error body every route answers with. */
+export class ErrorView {
+  @ApiProperty({ example: 400 }) statusCode: number;
+  @ApiProperty({ example: 'Bad Request' }) error: string;
+  @ApiProperty({ example: 'eventType: eventType must match ^[A-Za-z0-9_.:-]{1,128}$' }) message: string;
+  @ApiPropertyOptional({ type: [FieldProblemView], description: 'one entry per bad field' }) details?: FieldProblemView[];
+}
+
+/** The errors every authenticated route may answer. */
+export function ApiErrors() {
+  return applyDecorators(
+    ApiExtraModels(ErrorView),
+    ApiResponse({ status: 400, description: 'invalid input: every bad field is named in details; nothing was changed', type: ErrorView }),
+    ApiResponse({ status: 401, description: 'no key, or a wrong key', type: ErrorView }),
+    ApiResponse({ status: 403, description: 'a tenant key on an admin-only route', type: ErrorView }),
+    ApiResponse({ status: 404, description: 'unknown id, or another tenant\'s', type: ErrorView }),
+    ApiResponse({ status: 503, description: 'PostgreSQL is unreachable; nothing was stored; retry', type: ErrorView }),
+  );
+}
