@@ -1,6 +1,7 @@
 import { createEndpoint, createTenant, publish } from '../support/fixtures';
 import { ApiClient, HeraldEnv, HeraldProcess, spawnHerald, testEnvironment } from '../support/herald';
 import { TestReceiver } from '../support/receiver';
+import { shardOf } from '../../src/queues/delivery-queues';
 import { sleep, waitFor } from '../support/wait';
 
 // Runs dist/main.js: `npm run build` first (npm test does).
@@ -44,6 +45,34 @@ describe('HERALD_ROLE: API and worker as separate processes', () => {
     expect((await workerApi.get('/v1/tenants')).status).toBe(404);
     expect((await workerApi.get('/metrics')).body).toMatch(/herald_delivery_attempts_total\{outcome="success"\} 1/);
     expect((await new ApiClient(apiProcess.url, null).get('/metrics')).body).not.toMatch(/herald_delivery_attempts_total\{outcome="success"\} [1-9]/);
+  });
+
+  it('a worker consumes only its HERALD_WORKER_SHARDS', async () => {
+    const { env: own, dropDatabase: dropOwn } = await testEnvironment({ HERALD_SHARDS: '2' });
+    const apiProcess = await spawnHerald({ ...own, HERALD_ROLE: 'api' });
+    const worker = await spawnHerald({ ...own, HERALD_ROLE: 'worker', HERALD_MIGRATE: 'false', HERALD_WORKER_SHARDS: '0' });
+    processes.push(apiProcess, worker);
+    try {
+      const api = new ApiClient(apiProcess.url);
+      const tenant = await createTenant(api);
+      const byShard = new Map<number, string>();
+      while (byShard.size < 2) {
+        const endpoint = await createEndpoint(api, tenant.id, { url: `${receiver.url}/shard`, eventTypes: ['shards'] });
+        const shard = shardOf(endpoint.id, 2);
+        if (byShard.has(shard)) await api.delete(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`);
+        else byShard.set(shard, endpoint.id);
+      }
+      const before = receiver.received.length;
+      const onShard0 = await publish(api, tenant.id, 'shards', {});
+      await waitFor('the shard-0 delivery', () => receiver.received.length > before);
+      await sleep(1000);
+      const deliveries = (await api.get(`/v1/tenants/${tenant.id}/deliveries?eventId=${onShard0.id}`)).body.data;
+      const status = Object.fromEntries(deliveries.map((d: any) => [d.endpointId, d.status]));
+      expect(status).toEqual({ [byShard.get(0)!]: 'succeeded', [byShard.get(1)!]: 'pending' });
+    } finally {
+      await Promise.all([apiProcess.stop('SIGKILL'), worker.stop('SIGKILL')]);
+      await dropOwn();
+    }
   });
 
   it('refuses to start outside development without an admin key, naming the setting', async () => {

@@ -161,7 +161,7 @@ export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
     url,
     output: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = await once(child, 'exit');
       return code as number | null;
