@@ -7,12 +7,15 @@ import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
+import { InboundController } from './inbound/inbound.controller';
+import { InboundModule } from './inbound/inbound.module';
+import { SourcesController } from './inbound/sources.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule],
-  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController],
 })
 export class ApiModule {}

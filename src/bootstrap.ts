@@ -1,8 +1,11 @@
+import { RawBodyRequest } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { RawServerDefault } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
+import { sendFrameworkError } from './common/error.filter';
 import { validationPipe } from './common/validation';
 import { HeraldConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
@@ -28,6 +31,35 @@ Choices where the contract is silent:
 - A batch is all or nothing: one invalid event refuses the whole batch, naming it by index (events.3.eventType).
 - Request bodies above the configured limits answer 413; unknown fields answer 400.`;
 
+/** Inbound webhooks are verified over the exact bytes received, so their bodies are never parsed. */
+const RAW_BODY_PATH = /^\/in\//;
+
+/**
+ * Content-type parsers. /in/* keeps the raw body (any content type, or none) as `request.rawBody`;
+ * every other route takes JSON only (parsed as Fastify does by default) and answers 415 for anything else.
+ * Registered before init, which then leaves Nest's own JSON and form parsers out.
+ */
+function registerBodyParsers(app: NestFastifyApplication, adapter: FastifyAdapter): void {
+  const fastify = adapter.getInstance();
+  const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
+  const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  fastify.removeAllContentTypeParsers();
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (req, body, done) => {
+    // Fastify's default parser takes a Buffer as well as a string.
+    if (!RAW_BODY_PATH.test(req.url)) return parseJson(req, body as unknown as string, done);
+    (req as RawBodyRequest<typeof req>).rawBody = body;
+    done(null, body);
+  });
+  app.useBodyParser<RawServerDefault>('*', { bodyLimit }, (req, body, done) => {
+    if (!RAW_BODY_PATH.test(req.url)) {
+      // Mapped by the error filter to 415 "content-type must be application/json".
+      return done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }));
+    }
+    (req as RawBodyRequest<typeof req>).rawBody = body;
+    done(null, body);
+  });
+}
+
 /** Builds the HTTP application for a role (the worker role serves only health and metrics). */
 export async function createApp(config: HeraldConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -35,13 +67,15 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
     bodyLimit: Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4),
     trustProxy: true,
     requestIdHeader: 'x-request-id',
+    // Errors the router raises before Nest sees the request (bad URL, over-long id) get the API's error body.
+    frameworkErrors: sendFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
     logger: options.logger === false ? false : config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
     bufferLogs: false,
   });
+  registerBodyParsers(app, adapter);
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
 
   if (config.role !== 'worker') {
     const document = SwaggerModule.createDocument(

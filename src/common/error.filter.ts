@@ -18,6 +18,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
@@ -26,15 +27,56 @@ const TITLES: Record<number, string> = {
 };
 
 // Errors of node-postgres / the network that mean "the database is unreachable", not "the request is wrong".
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+// SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
+// crash, starting up), 58 system error.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)[0-9A-Z]+$/;
+// TypeORM's names for "the connection under this transaction broke": the commit was never acknowledged.
+const UNAVAILABLE_NAMES = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError', 'ConnectionIsNotSetError', 'CannotExecuteNotConnectedError']);
 
 export function isUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const e = error as { code?: string; message?: string; driverError?: unknown };
-  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  const e = error as { code?: string; message?: string; name?: string; driverError?: unknown };
+  if (e.code && (UNAVAILABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
+  if (e.name && UNAVAILABLE_NAMES.has(e.name)) return true;
   if (e.driverError) return isUnavailable(e.driverError);
   const message = e.message ?? '';
   return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(message);
+}
+
+/** SQLSTATE class 22, "data exception": invalid byte sequence, untranslatable character, value out of range. */
+function isDataException(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * A constraint PostgreSQL enforced that validation did not (a null where a value is required, a duplicate).
+ * The statement failed, so nothing was written. The column named is the field in the API's camelCase.
+ */
+function constraintViolation(error: unknown): ErrorBody | null {
+  if (!error || typeof error !== 'object') return null;
+  const e = error as { code?: unknown; column?: unknown; driverError?: { code?: unknown; column?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
+  const column = typeof e.column === 'string' ? e.column : typeof e.driverError?.column === 'string' ? e.driverError.column : null;
+  const field = column ? column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : 'body';
+  if (code === '23502') {
+    const message = `${field} must not be null`;
+    return { statusCode: 400, error: TITLES[400], message, details: [{ field, message }] };
+  }
+  if (code === '23514') {
+    const message = `${field === 'body' ? 'a value' : field} is out of the allowed range`;
+    return { statusCode: 400, error: TITLES[400], message, details: [{ field, message }] };
+  }
+  if (code === '23505') return { statusCode: 409, error: TITLES[409], message: 'a resource with the same unique value already exists' };
+  return null;
+}
+
+/** A stack overflow while transforming or validating a request body. */
+function isTooDeep(error: unknown): boolean {
+  return error instanceof RangeError && /maximum call stack size exceeded/i.test(error.message);
 }
 
 /** Turns anything thrown into the API's one error body. Unknown errors are 500 and never leak internals. */
@@ -52,6 +94,19 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
     // Fastify's body-parsing errors reach us as HttpExceptions: name the field they are about.
     if (status === 400 || status === 413 || status === 415) body.details = [{ field: 'body', message }];
     return { body, headers: {} };
+  }
+  if (isTooDeep(error)) {
+    // JSON nested deeper than the validators can walk (e.g. 10 000 levels): the input's fault, not ours.
+    const message = 'body is nested too deeply';
+    return { body: { statusCode: 400, error: TITLES[400], message, details: [{ field: 'body', message }] }, headers: {} };
+  }
+  const violation = constraintViolation(error);
+  if (violation) return { body: violation, headers: {} };
+  if (isDataException(error)) {
+    // PostgreSQL refused a value the validators let through (a NUL character, an out-of-range number or
+    // date): the request's fault, and its transaction was rolled back, so nothing was written.
+    const message = 'a value in the request cannot be stored (for example a NUL character, or a number or date out of range)';
+    return { body: { statusCode: 400, error: TITLES[400], message, details: [{ field: 'body', message }] }, headers: {} };
   }
   if (isUnavailable(error)) {
     return {
@@ -75,6 +130,18 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
   return { body: { statusCode: 500, error: TITLES[500], message: 'internal error' }, headers: {} };
 }
 
+/**
+ * Fastify's router answers some requests before Nest sees them (a malformed URL, a path parameter over
+ * the router's length limit): give them the API's error body too, without echoing the URL.
+ */
+export function sendFrameworkError(error: { statusCode?: number; code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is longer than any id' : error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'the request cannot be routed';
+  const body: ErrorBody = { statusCode: status, error: TITLES[status] ?? 'Error', message };
+  if (status === 400) body.details = [{ field: 'path', message }];
+  void reply.status(status).send(body);
+}
+
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -85,8 +152,12 @@ export class DomainErrorFilter implements ExceptionFilter {
     const { body, headers } = toErrorBody(error);
     if (body.statusCode >= 500) {
       // Logged with the request id only; messages of unknown errors may carry data, so keep just the name and stack.
-      const e = error as Error;
-      this.logger.error(`request ${request?.id} ${request?.method} ${request?.routeOptions?.url ?? ''} failed: ${e?.name ?? 'Error'} ${e?.stack?.split('\n').slice(1, 4).join(' ') ?? ''}`);
+      // The error's code (a SQLSTATE, errno or TypeORM name) says what happened without carrying data.
+      const e = error as Error & { code?: unknown; driverError?: { code?: unknown } };
+      const code = typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
+      this.logger.error(
+        `request ${request?.id} ${request?.method} ${request?.routeOptions?.url ?? ''} failed: ${e?.name ?? 'Error'}${code ? ` (${code})` : ''} ${e?.stack?.split('\n').slice(1, 4).join(' ') ?? ''}`,
+      );
     }
     void reply.status(body.statusCode).headers(headers).send(body);
   }

@@ -26,12 +26,20 @@ export interface HeraldConfig {
   allowPrivateNetworks: string;
   maxPayloadBytes: number;
   retentionDays: number;
+  /** HERALD_PUBLIC_URL: the base URL third parties reach this service at (for sources' ingestUrl); else taken from each request. */
+  publicUrl?: string;
   migrate: boolean;
   sweepIntervalMs: number;
   sweepGraceMs: number;
   defaultRetryPolicy: RetryPolicy;
   publishBatchMax: number;
   queuePrefix: string;
+  /** Consecutive failed attempts that open an endpoint's circuit. */
+  circuitThreshold: number;
+  /** First cool-down of an open circuit; doubles on each failed probe, up to an hour. */
+  circuitCooldownMs: number;
+  /** An endpoint failing continuously for this long is disabled (disabledReason "failing"). */
+  disableAfterMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   version: string;
 }
@@ -135,12 +143,16 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     allowPrivateNetworks: env.HERALD_ALLOW_PRIVATE_NETWORKS || '',
     maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
     retentionDays: int(env, 'HERALD_RETENTION_DAYS', 30, 1, 3650),
+    publicUrl: env.HERALD_PUBLIC_URL ? url(env, 'HERALD_PUBLIC_URL', '', ['http:', 'https:']).replace(/\/+$/, '') : undefined,
     migrate: bool(env, 'HERALD_MIGRATE', true),
     sweepIntervalMs: int(env, 'HERALD_SWEEP_INTERVAL_MS', 5000, 100, 3600000),
     sweepGraceMs: int(env, 'HERALD_SWEEP_GRACE_MS', 15000, 0, 3600000),
     defaultRetryPolicy: { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 10 * 3600 * 1000, multiplier: 5 },
     publishBatchMax: int(env, 'HERALD_PUBLISH_BATCH_MAX', 500, 1, 5000),
     queuePrefix: prefix(env.HERALD_QUEUE_PREFIX || 'herald'),
+    circuitThreshold: int(env, 'HERALD_CIRCUIT_THRESHOLD', 10, 1, 1_000_000),
+    circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),
+    disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     version,
   };

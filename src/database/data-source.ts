@@ -5,10 +5,12 @@ import { DeliveryAttempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { HeraldEvent } from '../events/event.entity';
+import { SourceRequest } from '../inbound/source-request.entity';
+import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { migrations } from './migrations';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest];
 
 export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): DataSourceOptions {
   return {

@@ -5,12 +5,17 @@ import { Page } from '../common/pagination';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';
 import { Tenant } from '../tenants/tenant.entity';
 import { DeliveriesService, deliveryView } from './deliveries.service';
+import { EndpointStatsService } from './endpoint-stats.service';
 import { AttemptView, DeliveryQuery, DeliveryView, RecoverView } from './dto/delivery.dto';
+import { EndpointStatsView } from './dto/endpoint-stats.dto';
 
 @ApiTags('deliveries')
 @Controller('v1/tenants/:tenantId')
 export class DeliveriesController {
-  constructor(private readonly deliveries: DeliveriesService) {}
+  constructor(
+    private readonly deliveries: DeliveriesService,
+    private readonly stats: EndpointStatsService,
+  ) {}
 
   @Get('deliveries')
   @TenantRoute()
@@ -42,5 +47,12 @@ export class DeliveriesController {
   @HttpCode(202)
   recover(@CurrentTenant() tenant: Tenant, @Param('endpointId') endpointId: string, @Body() dto: RecoverDto): Promise<RecoverView> {
     return this.deliveries.recover(tenant, endpointId, dto);
+  }
+
+  /** Deliveries by status, attempt success rate and latency (last hour, last day), circuit state, rate-limit backlog. */
+  @Get('endpoints/:endpointId/stats')
+  @TenantRoute()
+  endpointStats(@CurrentTenant() tenant: Tenant, @Param('endpointId') endpointId: string): Promise<EndpointStatsView> {
+    return this.stats.stats(tenant, endpointId);
   }
 }

@@ -3,25 +3,30 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { AttemptClaim } from './attempt-claim';
 import { DeliveryAttempt } from './attempt.entity';
 import { parseAllowList } from './address-guard';
 import { DeliveriesService } from './deliveries.service';
 import { Delivery } from './delivery.entity';
 import { DeliveryWorker } from './delivery-worker';
+import { EndpointStatsService } from './endpoint-stats.service';
 import { HttpSender } from './http-sender';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule],
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule],
   providers: [
     DeliveriesService,
     DeliveryWorker,
+    AttemptClaim,
+    EndpointStatsService,
     {
       provide: HttpSender,
       inject: [CONFIG],
       useFactory: (config: HeraldConfig) => new HttpSender({ allow: parseAllowList(config.allowPrivateNetworks), userAgent: `Herald/${config.version}` }),
     },
   ],
-  exports: [DeliveriesService, DeliveryWorker],
+  exports: [DeliveriesService, DeliveryWorker, EndpointStatsService],
 })
 export class DeliveriesModule implements OnApplicationShutdown {
   constructor(private readonly sender: HttpSender) {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { DELIVERY_QUEUES, DeliveryQueues } from '../queues/delivery-queues';
@@ -12,7 +12,7 @@ const SHUTDOWN_GRACE_MS = 20_000;
  * A job fails only on infrastructure errors (Bull retries it; the sweeper is the backstop).
  */
 @Injectable()
-export class DeliveryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
   constructor(
@@ -30,9 +30,18 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnApplicationS
     this.logger.log(`consuming shards ${shards.join(',')} with ${perShard} concurrent attempts each`);
   }
 
-  /** Stops taking jobs and waits (bounded) for the attempts in flight. */
-  async onApplicationShutdown(): Promise<void> {
-    const closing = Promise.all(this.config.workerShards.map((shard) => this.queues[shard].close().catch(() => undefined)));
-    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
+  /**
+   * Stops taking jobs and waits (bounded) for the attempts in flight. This runs before any module's
+   * onApplicationShutdown, so PostgreSQL and the shared Redis connections are still open while the last
+   * attempts are recorded: an attempt that reached its receiver is never left unrecorded (and re-sent).
+   * Every shard is paused first and closed after: closing one queue quits the connections all share.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const queues = this.config.workerShards.map((shard) => this.queues[shard]);
+    const started = Date.now();
+    const bounded = (work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(resolve, Math.max(0, SHUTDOWN_GRACE_MS - (Date.now() - started))).unref())]);
+    await bounded(Promise.all(queues.map((queue) => queue.pause(true).catch(() => undefined))));
+    this.logger.log(`stopped taking jobs; in-flight attempts finished in ${Date.now() - started} ms`);
+    await bounded(Promise.all(queues.map((queue) => queue.close().catch(() => undefined))));
   }
 }

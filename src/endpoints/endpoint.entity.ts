@@ -69,6 +69,17 @@ export class Endpoint {
   @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
   failingSince: Date | null;
 
+  /** Circuit breaker: null (closed), 'open' (cooling down) or 'probing' (one attempt decides). */
+  @Column({ name: 'circuit_phase', type: 'varchar', length: 16, nullable: true })
+  circuitPhase: 'open' | 'probing' | null;
+
+  /** End of the cool-down, or of the probe's lease. */
+  @Column({ name: 'circuit_until', type: 'timestamptz', nullable: true })
+  circuitUntil: Date | null;
+
+  @Column({ name: 'circuit_cooldown_ms', type: 'integer', nullable: true })
+  circuitCooldownMs: number | null;
+
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
 

@@ -8,6 +8,17 @@ import type { JobOptions, Queue } from 'bull';
 export interface DeliveryJob {
   deliveryId: string;
   attempt: number;
+  /**
+   * Set on a job re-scheduled without an attempt (rate limit, in-flight cap, open circuit): how many
+   * times this attempt has been deferred. It gives the job a distinct id, `<deliveryId>:<attempt>:s<n>`.
+   */
+  deferrals?: number;
+  /** The send slot was reserved before the job was deferred to it: send without reserving again. */
+  slotReserved?: boolean;
+  /** The reserved slot (epoch ms): the job is run slightly early and sends at this time, not before. */
+  sendAt?: number;
+  /** This attempt once ran too late for its slot and reserved another; it will not give one up again. */
+  slotMissed?: boolean;
 }
 
 export const DELIVERY_QUEUES = Symbol('DeliveryQueues');
@@ -30,6 +41,11 @@ export function shardOf(endpointId: string, shards: number): number {
 
 export function deliveryJobId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}`;
+}
+
+/** The id of an attempt's n-th deferral: distinct from the attempt's own job, which may still be completing. */
+export function deferredJobId(deliveryId: string, attempt: number, deferrals: number): string {
+  return `${deliveryId}:${attempt}:s${deferrals}`;
 }
 
 export const DELIVERY_JOB_OPTIONS: JobOptions = {
@@ -66,4 +82,20 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
       ),
     ),
   );
+}
+
+/**
+ * Re-schedules an attempt that must wait (not an attempt itself). A deferral id that already exists
+ * (the same wait re-offered by a duplicate job) makes this a no-op, as Bull keeps the first.
+ */
+export async function deferDelivery(queues: DeliveryQueues, endpointId: string, job: DeliveryJob, delayMs: number, next: Pick<DeliveryJob, 'sendAt' | 'slotMissed'> = {}): Promise<void> {
+  const deferrals = (job.deferrals ?? 0) + 1;
+  const data: DeliveryJob = { deliveryId: job.deliveryId, attempt: job.attempt, deferrals };
+  if (next.sendAt !== undefined) Object.assign(data, { slotReserved: true, sendAt: next.sendAt });
+  if (next.slotMissed || job.slotMissed) data.slotMissed = true;
+  await queues[shardOf(endpointId, queues.length)].add(data, {
+    ...DELIVERY_JOB_OPTIONS,
+    jobId: deferredJobId(job.deliveryId, job.attempt, deferrals),
+    delay: delayMs > 0 ? Math.ceil(delayMs) : undefined,
+  });
 }

@@ -35,10 +35,13 @@ export class QueuesModule {
             return connectRedis(config.redisUrl, 'bclient');
           },
           settings: {
-            // The lock must outlast the longest attempt (timeoutMs ≤ 60 s), or a stalled-job check delivers twice.
-            lockDuration: 90_000,
-            lockRenewTime: 15_000,
-            stalledInterval: 30_000,
+            // Bull renews a running job's lock every lockRenewTime, so an attempt longer than the lock (timeoutMs
+            // ≤ 60 s) keeps it; the lock only runs out when its worker died or froze for lockDuration. Then it
+            // bounds how long a killed worker's in-flight deliveries wait before another worker retries them
+            // (at most lockDuration + stalledInterval; it was 90 s + 30 s, measured in test/chaos).
+            lockDuration: 30_000,
+            lockRenewTime: 5_000,
+            stalledInterval: 5_000,
             maxStalledCount: 10,
           },
         }),

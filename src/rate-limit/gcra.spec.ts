@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { gcraParams, reserve } from './gcra';
+import { admit, gcraParams, reserve, slotRate } from './gcra';
 
 /** The most of `times` that fall in any half-open window [t, t + windowMs). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -79,5 +79,66 @@ describe('reserve', () => {
         },
       ),
     );
+  });
+});
+
+describe('admit', () => {
+  const T = 50; // 20 per second
+  const capacity = 1000; // a burst of one second's worth
+
+  it('admits a second of burst, then refuses with the wait until the next cell fits', () => {
+    let tat: number | null = null;
+    const results = Array.from({ length: 21 }, () => {
+      const r = admit(tat, 0, 1, T, capacity);
+      tat = r.tatMs;
+      return r;
+    });
+    expect(results.slice(0, 20).every((r) => r.admitted)).toBe(true);
+    expect(results[20]).toEqual({ admitted: false, retryInMs: 50, tatMs: 1000 });
+    expect(admit(tat, 50, 1, T, capacity).admitted).toBe(true);
+  });
+
+  it('admits a batch whole or not at all', () => {
+    const first = admit(null, 0, 15, T, capacity);
+    expect(first.admitted).toBe(true);
+    const refused = admit(first.tatMs, 0, 10, T, capacity);
+    expect(refused).toEqual({ admitted: false, retryInMs: 250, tatMs: 750 });
+    expect(admit(first.tatMs, 0, 5, T, capacity).admitted).toBe(true);
+  });
+
+  it('never admits a batch larger than the allowance', () => {
+    expect(admit(null, 0, 21, T, capacity)).toMatchObject({ admitted: false, retryInMs: Infinity });
+  });
+
+  it('never admits more than the allowance plus the rate over any span', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 5000, noNaN: true }), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 200 }),
+        (rate, requests) => {
+          const emission = 1000 / rate;
+          let tat: number | null = null;
+          const admitted: number[] = [];
+          for (const [now, cells] of [...requests].sort((a, b) => a[0] - b[0])) {
+            const r = admit(tat, now, cells, emission, 1000);
+            tat = r.tatMs;
+            if (r.admitted) for (let i = 0; i < cells; i++) admitted.push(now);
+          }
+          // In any window of length w, at most rate (the burst) + rate · w / 1000 cells get in.
+          for (let i = 0; i < admitted.length; i++) {
+            for (let j = i; j < admitted.length; j++) {
+              expect(j - i + 1).toBeLessThanOrEqual(rate + (rate * (admitted[j] - admitted[i])) / 1000 + 1e-6);
+            }
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('slotRate', () => {
+  it('keeps headroom below the configured limit, so jitter does not crowd a second', () => {
+    expect(slotRate(10)).toBeCloseTo(9);
+    expect(gcraParams(slotRate(10)).emissionMs).toBeCloseTo(111.11, 2);
   });
 });

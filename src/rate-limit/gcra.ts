@@ -21,6 +21,18 @@ export interface GcraParams {
  */
 export const DEFAULT_BURST = 1;
 
+/**
+ * Slots are spaced for this fraction of an endpoint's configured rate. Exact spacing leaves only the
+ * +1 for jitter, and a delayed job or a receiver stalling ~100 ms under load would already crowd a
+ * second; at 90 % a second holds one slot fewer, so sends tolerate about twice that.
+ */
+export const RATE_HEADROOM = 0.9;
+
+/** The rate slots are reserved at for an endpoint limited to `limitPerSecond`. */
+export function slotRate(limitPerSecond: number): number {
+  return limitPerSecond * RATE_HEADROOM;
+}
+
 export function gcraParams(ratePerSecond: number, burst = DEFAULT_BURST): GcraParams {
   if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
     throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
@@ -47,4 +59,27 @@ export function reserve(tatMs: number | null, nowMs: number, { emissionMs, toler
   const tat = Math.max(tatMs ?? 0, nowMs);
   const slotMs = Math.max(nowMs, tat - toleranceMs);
   return { slotMs, delayMs: Math.ceil(slotMs - nowMs), tatMs: tat + emissionMs };
+}
+
+export interface Admission {
+  /** True when all `cells` fit in the allowance now. */
+  admitted: boolean;
+  /** When refused: ms until the same request would fit (Infinity if it never can). */
+  retryInMs: number;
+  /** The TAT to store: moved on only when admitted. */
+  tatMs: number;
+}
+
+/**
+ * GCRA as admission control (the publish side): `cells` requests are admitted together or not at
+ * all. `capacityMs` is the allowance expressed as time (burst × T); a request larger than it can
+ * never be admitted. The Lua script in publish-admission.ts mirrors this.
+ */
+export function admit(tatMs: number | null, nowMs: number, cells: number, emissionMs: number, capacityMs: number): Admission {
+  const tat = Math.max(tatMs ?? 0, nowMs);
+  if (cells * emissionMs > capacityMs + 1e-9) return { admitted: false, retryInMs: Infinity, tatMs: tat };
+  const next = tat + cells * emissionMs;
+  const over = next - nowMs - capacityMs;
+  if (over > 1e-9) return { admitted: false, retryInMs: Math.ceil(over), tatMs: tat };
+  return { admitted: true, retryInMs: 0, tatMs: next };
 }

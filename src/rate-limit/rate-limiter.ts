@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { gcraParams } from './gcra';
+import { gcraParams, slotRate } from './gcra';
 
 // Both scripts read the clock with TIME so that workers with skewed clocks agree on one timeline
 // (Redis 7 replicates a script's effects, so a script that read TIME may still write).
@@ -60,6 +60,15 @@ export class EndpointRateLimiter {
   /** How far ahead (ms) reservations extend: the wait a new reservation would get now. */
   async backlog(endpointId: string, ratePerSecond: number): Promise<number> {
     return this.redis.heraldSlotBacklog(this.key(endpointId), gcraParams(ratePerSecond).toleranceMs);
+  }
+
+  /** For an endpoint's configured limit: slots at `slotRate(limit)`, with headroom for jitter. */
+  reserveEndpointSlot(endpointId: string, limitPerSecond: number): Promise<number> {
+    return this.reserveSlot(endpointId, slotRate(limitPerSecond));
+  }
+
+  endpointBacklog(endpointId: string, limitPerSecond: number): Promise<number> {
+    return this.backlog(endpointId, slotRate(limitPerSecond));
   }
 
   // The hash tag keeps all of one endpoint's keys in one Redis Cluster slot.

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module';
+import { InboundService } from './inbound.service';
+import { SourceRequest } from './source-request.entity';
+import { Source } from './source.entity';
+import { SourcesService } from './sources.service';
+
+/** Inbound is just another producer: it publishes through EventsService, like the REST API. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Source, SourceRequest]), EventsModule],
+  providers: [SourcesService, InboundService],
+  exports: [SourcesService, InboundService],
+})
+export class InboundModule {}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import Redis from 'ioredis';
+import { HeraldConfig } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { REDIS } from '../redis/redis.module';
+import { InFlightLimiter } from './in-flight';
+import { PublishAdmission } from './publish-admission';
+import { EndpointRateLimiter } from './rate-limiter';
+
+/**
+ * The limiters, on the shared Redis command connection. Their keys carry the queue prefix, so that
+ * installations (and test runs) sharing one Redis never share a budget.
+ */
+@Module({
+  providers: [
+    { provide: EndpointRateLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new EndpointRateLimiter(redis, `${c.queuePrefix}:rl:`) },
+    { provide: InFlightLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new InFlightLimiter(redis, `${c.queuePrefix}:if:`) },
+    { provide: PublishAdmission, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new PublishAdmission(redis, `${c.queuePrefix}:pub:`) },
+  ],
+  exports: [EndpointRateLimiter, InFlightLimiter, PublishAdmission],
+})
+export class RateLimitModule {}
