@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isIP } from 'node:net';
 import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -7,6 +8,7 @@ import { InvalidInputError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
+import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
 import { generateSecret } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateEndpointDto, EndpointView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
@@ -37,15 +39,20 @@ export function endpointView(e: Endpoint): EndpointView {
 
 @Injectable()
 export class EndpointsService {
+  private readonly allow: AllowList;
+
   constructor(
     @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly cache: EndpointCache,
     private readonly box: SecretBox,
     @Inject(CONFIG) private readonly config: HeraldConfig,
-  ) {}
+  ) {
+    this.allow = parseAllowList(config.allowPrivateNetworks);
+  }
 
   async create(tenant: Tenant, dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
+    this.checkAddress(dto.url);
     const secret = dto.secret ?? generateSecret();
     const now = new Date();
     const endpoint = this.endpoints.create({
@@ -92,7 +99,7 @@ export class EndpointsService {
   async update(tenant: Tenant, id: string, dto: UpdateEndpointDto): Promise<EndpointView> {
     const endpoint = await this.get(tenant, id);
     const wasDisabled = endpoint.disabled;
-    if (dto.url !== undefined) endpoint.url = dto.url;
+    if (dto.url !== undefined) endpoint.url = this.checkAddress(dto.url);
     if (dto.description !== undefined) endpoint.description = dto.description;
     if (dto.eventTypes !== undefined) endpoint.eventTypes = dto.eventTypes;
     if (dto.rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = dto.rateLimitPerSecond;
@@ -163,6 +170,18 @@ export class EndpointsService {
   signingSecrets(endpoint: Endpoint, now = Date.now()): string[] {
     const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now).map((r) => this.box.open(r.sealed));
     return [this.box.open(endpoint.secretSealed), ...retired];
+  }
+
+  /**
+   * An IP literal is known to be non-public now, so it is refused at registration (names are checked
+   * at every connection, after DNS, by the sender).
+   */
+  private checkAddress(url: string): string {
+    const host = stripBrackets(new URL(url).hostname);
+    if (isIP(host) && !isAddressAllowed(host, this.allow)) {
+      throw InvalidInputError.field('url', `url: ${host} is not a public address (allow it with HERALD_ALLOW_PRIVATE_NETWORKS)`);
+    }
+    return url;
   }
 
   private policy(dto: RetryPolicyDto | undefined, base: RetryPolicy): RetryPolicy {

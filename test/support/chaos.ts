@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ADMIN_KEY, ApiClient, HeraldEnv } from './herald';
-import { TestReceiver } from './receiver';
+import { Received, TestReceiver } from './receiver';
 import { PostgresServer, RedisServer } from './servers';
 import { sleep, waitFor } from './wait';
 
@@ -68,7 +68,8 @@ export async function startWorld(overrides: HeraldEnv = {}): Promise<ChaosWorld>
 }
 
 export interface Subscriber {
-  receiver: TestReceiver;
+  /** What reached the endpoint and was answered 2xx (TestReceiver answers 2xx unless told otherwise). */
+  receiver: { received: Pick<Received, 'headers' | 'at'>[] };
   endpointId: string;
   /** Which published event types this endpoint should receive. */
   matches: (eventType: string) => boolean;
@@ -78,7 +79,10 @@ export interface Subscriber {
  * A tenant with two subscribed endpoints on two receivers (one takes everything, one a prefix) and one
  * endpoint that matches nothing published, so that fan-out and filtering are both checked.
  */
-export async function subscribe(api: ApiClient, endpointBody: Record<string, unknown> = {}): Promise<{ tenantId: string; subscribers: Subscriber[]; close: () => Promise<void> }> {
+export async function subscribe(
+  api: ApiClient,
+  endpointBody: Record<string, unknown> = {},
+): Promise<{ tenantId: string; subscribers: (Subscriber & { receiver: TestReceiver })[]; close: () => Promise<void> }> {
   const tenant = await api.post('/v1/tenants', { name: 'chaos' });
   if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${JSON.stringify(tenant.body)}`);
   const tenantId = tenant.body.id as string;
@@ -88,9 +92,9 @@ export async function subscribe(api: ApiClient, endpointBody: Record<string, unk
     if (res.status !== 201) throw new Error(`endpoint: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.id as string;
   };
-  const subscribers: Subscriber[] = [
+  const subscribers = [
     { receiver: all, endpointId: await create(all, []), matches: () => true },
-    { receiver: prefixed, endpointId: await create(prefixed, ['order.*']), matches: (t) => t.startsWith('order.') },
+    { receiver: prefixed, endpointId: await create(prefixed, ['order.*']), matches: (t: string) => t.startsWith('order.') },
     { receiver: never, endpointId: await create(never, ['never.published']), matches: () => false },
   ];
   return { tenantId, subscribers, close: () => Promise.all([all.close(), prefixed.close(), never.close()]).then(() => undefined) };
@@ -112,9 +116,26 @@ const TYPES = ['order.created', 'order.paid', 'invoice.sent'];
  * route (25 a request) and half one by one. Failed requests are counted, not retried: an event that got
  * no 202 was never promised. `baseUrl` is read before each request, so the API may move (restart).
  */
-export async function burst(options: { baseUrl: () => string; tenantId: string; total: number; concurrency?: number; maxMs?: number }): Promise<BurstResult> {
+export function burst(options: BurstOptions): Promise<BurstResult> {
+  return startBurst(options).done;
+}
+
+export interface BurstOptions {
+  baseUrl: () => string;
+  tenantId: string;
+  total: number;
+  concurrency?: number;
+  maxMs?: number;
+}
+
+/** `live` fills up while the burst runs, for tests that look at what was answered during a fault. */
+export function startBurst(options: BurstOptions): { live: BurstResult; done: Promise<BurstResult> } {
+  const live: BurstResult = { accepted: new Map(), refused: new Map(), attempted: 0, ms: 0 };
+  return { live, done: runBurst(options, live) };
+}
+
+async function runBurst(options: BurstOptions, result: BurstResult): Promise<BurstResult> {
   const { tenantId, total } = options;
-  const result: BurstResult = { accepted: new Map(), refused: new Map(), attempted: 0, ms: 0 };
   const started = Date.now();
   let sequence = 0;
   const refuse = (status: number, n: number) => result.refused.set(status, (result.refused.get(status) ?? 0) + n);
@@ -134,9 +155,9 @@ export async function burst(options: { baseUrl: () => string; tenantId: string; 
           body: JSON.stringify(batch ? { events } : events[0]),
           signal: AbortSignal.timeout(30_000),
         });
-        const body = await res.json().catch(() => null);
+        const body = (await res.json().catch(() => null)) as { data?: { id: string; eventType: string }[] } & { id: string; eventType: string };
         if (res.status === 202) {
-          const data: { id: string; eventType: string }[] = batch ? body.data : [body];
+          const data = batch ? (body.data ?? []) : [body];
           for (const e of data) result.accepted.set(e.id, e.eventType);
         } else {
           refuse(res.status, events.length);
@@ -171,7 +192,10 @@ export async function waitQuiet(world: Pick<ChaosWorld, 'sql'>, subscribers: Sub
     },
     timeoutMs,
     250,
-  );
+  ).catch(async (error: Error) => {
+    const pending = await world.sql(`SELECT endpoint_id, attempt_count, count(*)::int AS n, min(next_attempt_at) AS next FROM deliveries WHERE status = 'pending' GROUP BY 1, 2`);
+    throw new Error(`${error.message}; pending: ${JSON.stringify(pending)}`);
+  });
   return Date.now() - started;
 }
 

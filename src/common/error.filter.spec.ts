@@ -1,0 +1,41 @@
+import { toErrorBody } from './error.filter';
+
+const named = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error('x'), { name }, extra);
+
+describe('toErrorBody', () => {
+  it.each([
+    ['a released query runner (the connection broke under a transaction)', named('QueryRunnerAlreadyReleasedError')],
+    ['a released query runner provider', named('QueryRunnerProviderAlreadyReleasedError')],
+    ['PostgreSQL shutting down (57P01)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+    ['a crash-recovery restart (57P02)', Object.assign(new Error('x'), { code: '57P02' })],
+    ['a connection failure (08006) inside a TypeORM error', named('QueryFailedError', { driverError: { code: '08006' } })],
+    ['too many connections (53300)', Object.assign(new Error('x'), { code: '53300' })],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+  ])('answers 503 with Retry-After to %s', (_, error) => {
+    const { body, headers } = toErrorBody(error);
+    expect(body.statusCode).toBe(503);
+    expect(headers['retry-after']).toBe('1');
+  });
+
+  it('answers 400 naming the column to a NOT NULL violation, in camelCase', () => {
+    const { body } = toErrorBody(named('QueryFailedError', { driverError: { code: '23502', column: 'event_type' } }));
+    expect(body).toMatchObject({ statusCode: 400, details: [{ field: 'eventType' }] });
+  });
+
+  it('answers 400 to a value PostgreSQL cannot store (NUL byte, out of range)', () => {
+    for (const code of ['22021', '22P05', '22003', '22008']) expect(toErrorBody(Object.assign(new Error('x'), { code })).body).toMatchObject({ statusCode: 400, details: [{ field: 'body' }] });
+  });
+
+  it('answers 409 to a unique violation', () => {
+    expect(toErrorBody(Object.assign(new Error('dup'), { code: '23505' })).body.statusCode).toBe(409);
+  });
+
+  it('answers 400 to a body nested too deeply to validate', () => {
+    expect(toErrorBody(new RangeError('Maximum call stack size exceeded')).body).toMatchObject({ statusCode: 400, message: 'body is nested too deeply' });
+  });
+
+  it('answers 500 without details to anything else, leaking nothing', () => {
+    expect(toErrorBody(new Error('secret internals'))).toEqual({ body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' }, headers: {} });
+    expect(toErrorBody(Object.assign(new Error('syntax'), { code: '42601' })).body.statusCode).toBe(500);
+  });
+});

@@ -1,0 +1,108 @@
+import { ChaosWorld, burst, describeRefused, ledger, startWorld, subscribe, waitQuiet } from '../support/chaos';
+import { ApiClient, HeraldProcess, spawnHerald } from '../support/herald';
+import { sleep, waitFor } from '../support/wait';
+
+/** Herald's own processes die mid-burst: kill -9 of a worker, kill -9 of an API, and a graceful SIGTERM. */
+describe('chaos: process crashes', () => {
+  let world: ChaosWorld;
+  let api: HeraldProcess;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    api = await spawnHerald({ ...world.env, HERALD_ROLE: 'api' });
+  });
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+    await world?.close();
+  });
+
+  it('kill -9 of the worker mid-burst, then a restart: every accepted event is delivered', async () => {
+    const started = Date.now();
+    let worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+    const { tenantId, subscribers, close } = await subscribe(new ApiClient(api.url));
+    try {
+      const publishing = burst({ baseUrl: () => api.url, tenantId, total: 2000 });
+      // Kill it once it is busy delivering, so that jobs are in flight and locked.
+      await waitFor('deliveries under way', () => subscribers[0].receiver.received.length >= 300, 30_000, 20);
+      const inFlight = subscribers[0].receiver.received.length;
+      await worker.stop('SIGKILL');
+      await sleep(1000);
+      worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+      const { accepted, refused, ms } = await publishing;
+      expect(refused.size).toBe(0);
+      const quietMs = await waitQuiet(world, subscribers, 180_000);
+      const result = await ledger('kill -9 worker', world, tenantId, subscribers, accepted);
+      console.log(`  killed after ${inFlight} receipts; burst ${ms} ms, then quiet after ${quietMs} ms; total ${Date.now() - started} ms`);
+      expect(result.lost).toBe(0);
+      expect(result.delivered).toBe(accepted.size);
+      expect(accepted.size).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await worker.stop('SIGKILL');
+      await close();
+    }
+  });
+
+  it('kill -9 of the API mid-burst, then a restart: every 202 is delivered, no event is half-written', async () => {
+    const started = Date.now();
+    const worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+    const { tenantId, subscribers, close } = await subscribe(new ApiClient(api.url));
+    try {
+      const publishing = burst({ baseUrl: () => api.url, tenantId, total: 2000 });
+      await sleep(1200);
+      await api.stop('SIGKILL');
+      api = await spawnHerald({ ...world.env, HERALD_ROLE: 'api' });
+      const { accepted, refused, ms } = await publishing;
+      const quietMs = await waitQuiet(world, subscribers);
+      const result = await ledger('kill -9 api', world, tenantId, subscribers, accepted);
+      const [{ stored }] = await world.sql(`SELECT count(*)::int AS stored FROM events WHERE tenant_id = $1`, [tenantId]);
+      console.log(`  refused while down: ${describeRefused(refused)}; stored ${stored} (${stored - accepted.size} committed without their 202 reaching the producer); burst ${ms} ms, quiet after ${quietMs} ms; total ${Date.now() - started} ms`);
+      expect(refused.size).toBeGreaterThan(0);
+      expect(result.lost).toBe(0);
+      expect(result.delivered).toBe(accepted.size);
+      expect(accepted.size).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await worker.stop('SIGKILL');
+      await close();
+    }
+  });
+
+  it('SIGTERM: the worker stops taking jobs, finishes the attempts in flight, exits 0; nothing succeeded is sent again', async () => {
+    const started = Date.now();
+    let worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+    const { tenantId, subscribers, close } = await subscribe(new ApiClient(api.url));
+    // Slow answers, so that many attempts are in flight when the signal comes.
+    for (const s of subscribers) s.receiver.always({ status: 200, delayMs: 400 });
+    const receipts = () => subscribers.reduce((n, s) => n + s.receiver.received.length, 0);
+    try {
+      const publishing = burst({ baseUrl: () => api.url, tenantId, total: 2000 });
+      await waitFor('deliveries under way', () => receipts() >= 300, 30_000, 20);
+      const signalled = Date.now();
+      const inFlight = subscribers.reduce((n, s) => n + s.receiver.inFlight, 0);
+      const code = await worker.stop('SIGTERM');
+      const stoppedMs = Date.now() - signalled;
+      const atExit = receipts();
+      const [{ attempts }] = await world.sql(`SELECT count(*)::int AS attempts FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.tenant_id = $1`, [tenantId]);
+      const late = subscribers.flatMap((s) => s.receiver.received.filter((r) => r.at > signalled + 100)).length;
+      console.log(`  SIGTERM with ${inFlight} requests in flight: exit code ${code} after ${stoppedMs} ms; ${atExit} receipts, ${attempts} attempts recorded; ${late} requests began after the signal`);
+      expect(code).toBe(0);
+      expect(stoppedMs).toBeLessThan(25_000);
+      // Every request that reached a receiver has its attempt recorded: none will be retried.
+      expect(attempts).toBe(atExit);
+      expect(late).toBe(0);
+
+      await sleep(1000);
+      expect(receipts()).toBe(atExit);
+      for (const s of subscribers) s.receiver.always({ status: 200 });
+      worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+      const { accepted } = await publishing;
+      await waitQuiet(world, subscribers);
+      const result = await ledger('SIGTERM worker', world, tenantId, subscribers, accepted);
+      console.log(`  total ${Date.now() - started} ms`);
+      expect(result.lost).toBe(0);
+      expect(result.duplicates).toBe(0);
+    } finally {
+      await worker.stop('SIGKILL');
+      await close();
+    }
+  });
+});
