@@ -3,7 +3,6 @@
 const { spawn } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { request } = require('undici');
 
 const ROOT = path.join(__dirname, '..');

@@ -4,7 +4,6 @@
 // coordinated omission). `closedLoop` (autocannon, N connections) finds the maximum throughput.
 const autocannon = require('autocannon');
 const net = require('node:net');
-const { performance } = require('node:perf_hooks');
 const { summarize } = require('./lib');
 
 /**

@@ -3,7 +3,6 @@
 // segment ("tag"), every arrival time and webhook-id, and the latency arrival − publish time where the
 // payload carries the publish time `t` (wall-clock ms). The parent queries it over IPC.
 const http = require('node:http');
-const { performance } = require('node:perf_hooks');
 
 const port = Number(process.env.BENCH_RECEIVER_PORT);
 const tags = new Map();

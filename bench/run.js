@@ -184,8 +184,10 @@ function ingestBody(eventType, extra = {}) {
   return JSON.stringify({ eventType, payload: { t: 0, seq: 0, ...extra, pad: PAD } });
 }
 
+/** The result without its list of event ids (kept for the loss check, too long to print). */
 function strip(r) {
-  const { ids, ...rest } = r;
+  const rest = { ...r };
+  delete rest.ids;
   return rest;
 }
 
