@@ -7,6 +7,8 @@ import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
 import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, enqueueDeliveries } from '../queues/delivery-queues';
 import { MetricsService } from '../metrics/metrics.service';
+import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
+import { Endpoint } from '../endpoints/endpoint.entity';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -57,6 +59,7 @@ export class EventPublisher {
     @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
+    private readonly rateLimiter: EndpointRateLimiter,
   ) {}
 
   publish(events: NewEvent[]): Promise<PublishedEvent[]> {
@@ -110,7 +113,8 @@ export class EventPublisher {
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
-    await this.db.transaction('READ COMMITTED', async (tx) => {
+    // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
+    await this.db.transaction(async (tx) => {
       await this.resolveIdempotency(tx, rows);
       const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
       if (fresh.length === 0) return;
@@ -136,24 +140,32 @@ export class EventPublisher {
         await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
       }
 
-      const deliveries: { id: string; tenantId: string; eventId: string; endpointId: string; eventType: string }[] = [];
+      const deliveries: { id: string; tenantId: string; eventId: string; endpoint: Endpoint; eventType: string; sendAt?: number }[] = [];
       for (const row of rows) {
         if (row.existing || row.duplicateOf) continue;
         const matching = await this.endpoints.matching(row.event.tenantId, row.event.eventType);
         row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
         for (const endpoint of matching) {
-          const id = newId('dlv');
-          deliveries.push({ id, tenantId: row.event.tenantId, eventId: row.id, endpointId: endpoint.id, eventType: row.event.eventType });
-          enqueue.push({ deliveryId: id, endpointId: endpoint.id, attempt: 1 });
+          deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
         }
       }
       if (deliveries.length) {
+        await this.reserveSlots(deliveries);
         await tx.query(
           `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
-           SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, $6, 'initial', $6, $6
-           FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[]) AS d(id, tenant_id, event_id, endpoint_id, event_type)`,
-          [deliveries.map((d) => d.id), deliveries.map((d) => d.tenantId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.endpointId), deliveries.map((d) => d.eventType), now],
+           SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
+           FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`,
+          [
+            deliveries.map((d) => d.id),
+            deliveries.map((d) => d.tenantId),
+            deliveries.map((d) => d.eventId),
+            deliveries.map((d) => d.endpoint.id),
+            deliveries.map((d) => d.eventType),
+            deliveries.map((d) => (d.sendAt ? new Date(d.sendAt) : null)),
+            now,
+          ],
         );
+        for (const d of deliveries) enqueue.push({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt });
       }
     });
 
@@ -197,6 +209,39 @@ export class EventPublisher {
       if (hit && !row.duplicateOf) {
         row.existing = { id: hit.id, eventType: hit.event_type, createdAt: hit.created_at.toISOString(), deliveryCount: hit.delivery_count };
       }
+    }
+  }
+
+  /**
+   * Deliveries to a rate-limited endpoint get their send slots now, one Redis call per endpoint, and go
+   * straight to the delayed set at those slots: a burst for a throttled endpoint then never queues in
+   * front of other endpoints' jobs. Without Redis (or if it is slow) the worker reserves instead.
+   */
+  private async reserveSlots(deliveries: { endpoint: Endpoint; sendAt?: number }[]): Promise<void> {
+    const limited = new Map<Endpoint, { sendAt?: number }[]>();
+    for (const d of deliveries) {
+      if (!d.endpoint.rateLimitPerSecond) continue;
+      const list = limited.get(d.endpoint);
+      if (list) list.push(d);
+      else limited.set(d.endpoint, [d]);
+    }
+    if (limited.size === 0 || this.queues[0]?.client.status !== 'ready') return;
+    let abandoned = false;
+    const reserving = Promise.all(
+      [...limited].map(async ([endpoint, list]) => {
+        const delays = await this.rateLimiter.reserveEndpointSlots(endpoint.id, endpoint.rateLimitPerSecond!, list.length);
+        const at = Date.now();
+        // Too late: these rows are written without slots (the reserved ones go unused).
+        if (!abandoned) list.forEach((d, i) => (d.sendAt = at + delays[i]));
+      }),
+    );
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 500).unref());
+    try {
+      await Promise.race([reserving, timeout]);
+    } catch (error) {
+      this.logger.warn(`could not reserve send slots; the worker will: ${(error as Error).message}`);
+    } finally {
+      abandoned = true;
     }
   }
 

@@ -61,7 +61,12 @@ export interface EnqueueItem {
   endpointId: string;
   attempt: number;
   delayMs?: number;
+  /** A send slot already reserved for this attempt (epoch ms): the job runs just before it and sends at it. */
+  sendAt?: number;
 }
+
+/** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
+export const SLOT_LEAD_MS = 40;
 
 /** Adds jobs grouped by shard, one addBulk per shard. */
 export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueItem[]): Promise<void> {
@@ -75,10 +80,12 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
   await Promise.all(
     [...byShard].map(([shard, list]) =>
       queues[shard].addBulk(
-        list.map((item) => ({
-          data: { deliveryId: item.deliveryId, attempt: item.attempt },
-          opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(item.deliveryId, item.attempt), delay: item.delayMs && item.delayMs > 0 ? item.delayMs : undefined },
-        })),
+        list.map((item) => {
+          const delay = item.sendAt !== undefined ? item.sendAt - SLOT_LEAD_MS - Date.now() : (item.delayMs ?? 0);
+          const data: DeliveryJob = { deliveryId: item.deliveryId, attempt: item.attempt };
+          if (item.sendAt !== undefined) Object.assign(data, { slotReserved: true, sendAt: item.sendAt });
+          return { data, opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(item.deliveryId, item.attempt), delay: delay > 0 ? Math.ceil(delay) : undefined } };
+        }),
       ),
     ),
   );

@@ -92,6 +92,18 @@ describe('rate limiting against Redis', () => {
       expect(ttl).toBeLessThanOrEqual(100);
     });
 
+    it('reserves a run of slots in one call, spaced like single reservations and shared with them', async () => {
+      const limiter = new EndpointRateLimiter(a, `${prefix}rl:`);
+      const ep = `ep_${randomUUID()}`;
+      const run = await limiter.reserveSlots(ep, 10, 5);
+      expect(run[0]).toBeLessThanOrEqual(1);
+      for (let i = 1; i < run.length; i++) expect(run[i] - run[i - 1]).toBeGreaterThanOrEqual(99);
+      // The next single reservation comes after the run.
+      const next = await limiter.reserveSlot(ep, 10);
+      expect(next).toBeGreaterThanOrEqual(run[4] + 90);
+      expect(next).toBeLessThanOrEqual(run[4] + 110);
+    });
+
     it('reserves in one round trip', async () => {
       const limiter = new EndpointRateLimiter(a, `${prefix}rl:`);
       const ep = `ep_${randomUUID()}`;
