@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const logger = new Logger('Herald');
   let config;
   try {
-    config = loadConfig(process.env, version);
+    config = loadConfig(undefined, version);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`herald: configuration error: ${error.message}`);

@@ -3,7 +3,7 @@ import { runMigrations } from './bootstrap';
 import { loadConfig } from './config/config';
 import { version } from './version';
 
-runMigrations(loadConfig(process.env, version)).then(
+runMigrations(loadConfig(undefined, version)).then(
   (applied) => {
     console.warn(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
     process.exit(0);

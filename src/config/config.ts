@@ -158,6 +158,14 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
   };
 }
 
+/**
+ * For tools that need only the database settings (the TypeORM CLI, the migration check): the keys are
+ * not needed there, so development defaults stand in for them when they are unset.
+ */
+export function loadToolConfig(env: Env = process.env): HeraldConfig {
+  return loadConfig({ ...env, NODE_ENV: env.NODE_ENV || 'development' });
+}
+
 /** For docs and tests only: a random key in the accepted format. */
 export function generateEncryptionKey(): string {
   return randomBytes(32).toString('base64');

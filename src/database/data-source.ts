@@ -1,6 +1,6 @@
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSourceOptions } from 'typeorm';
 import { ApiKey } from '../auth/api-key.entity';
-import { HeraldConfig, loadConfig } from '../config/config';
+import { HeraldConfig } from '../config/config';
 import { DeliveryAttempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
@@ -31,6 +31,3 @@ export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): Da
     },
   };
 }
-
-/** For the TypeORM CLI (migration:generate) and scripts. */
-export default new DataSource(dataSourceOptions(loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' })));

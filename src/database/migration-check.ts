@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../config/config';
+import { loadToolConfig } from '../config/config';
 import { dataSourceOptions } from './data-source';
 
 /**
@@ -10,7 +10,7 @@ import { dataSourceOptions } from './data-source';
  * database, then asks TypeORM what it would still change to match the entities.
  */
 async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
+  const config = loadToolConfig();
   const scratch = `herald_migration_check_${randomBytes(4).toString('hex')}`;
   const adminUrl = new URL(config.databaseUrl);
   adminUrl.pathname = '/postgres';
