@@ -1,15 +1,18 @@
 import 'reflect-metadata';
 import { runMigrations } from './bootstrap';
-import { loadConfig } from './config/config';
+import { loadToolConfig } from './config/config';
 import { version } from './version';
 
-runMigrations(loadConfig(undefined, version)).then(
-  (applied) => {
-    console.warn(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
-    process.exit(0);
-  },
-  (error: Error) => {
-    console.error(`migration failed: ${error.message}`);
-    process.exit(1);
-  },
-);
+/** `npm run migrate`: applies pending migrations and exits; needs only DATABASE_URL. */
+Promise.resolve()
+  .then(() => runMigrations(loadToolConfig(undefined, version)))
+  .then(
+    (applied) => {
+      console.warn(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+      process.exit(0);
+    },
+    (error: Error) => {
+      console.error(`migration failed: ${error.message}`);
+      process.exit(1);
+    },
+  );

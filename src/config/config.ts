@@ -159,11 +159,12 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
 }
 
 /**
- * For tools that need only the database settings (the TypeORM CLI, the migration check): the keys are
- * not needed there, so development defaults stand in for them when they are unset.
+ * For tools that need only the database settings (npm run migrate, the TypeORM CLI, the migration
+ * check): they never use the keys, so placeholders stand in when those are unset.
  */
-export function loadToolConfig(env: Env = process.env): HeraldConfig {
-  return loadConfig({ ...env, NODE_ENV: env.NODE_ENV || 'development' });
+export function loadToolConfig(env: Env = process.env, version?: string): HeraldConfig {
+  const placeholders = { HERALD_ADMIN_KEY: 'unused-by-database-tools', HERALD_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64') };
+  return loadConfig({ ...placeholders, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v)) }, version);
 }
 
 /** For docs and tests only: a random key in the accepted format. */

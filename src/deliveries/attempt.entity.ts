@@ -5,6 +5,8 @@ import { AttemptTrigger, Delivery } from './delivery.entity';
 @Entity('attempts')
 @Index('attempts_delivery_id_number_idx', ['deliveryId', 'attemptNumber'])
 @Index('attempts_started_at_idx', ['startedAt'])
+// Serves an endpoint's stats (latency and success over the last hour and day).
+@Index('attempts_endpoint_started_idx', ['endpointId', 'startedAt'])
 export class DeliveryAttempt {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

@@ -118,6 +118,9 @@ export class EndpointsService {
       endpoint.disabledReason = null;
       endpoint.consecutiveFailures = 0;
       endpoint.failingSince = null;
+      endpoint.circuitPhase = null;
+      endpoint.circuitUntil = null;
+      endpoint.circuitCooldownMs = null;
     }
     endpoint.updatedAt = new Date();
     await this.db.transaction(async (tx) => {
