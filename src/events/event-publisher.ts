@@ -41,6 +41,51 @@ interface Row {
   duplicateOf?: Row;
 }
 
+interface NewDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpoint: Endpoint;
+  eventType: string;
+  sendAt?: number;
+}
+
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
+  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])`;
+
+const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
+  SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
+  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
+
+/** Shifts a statement's $n placeholders by `by`, to run it after another's parameters. */
+function renumber(sql: string, by: number): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
+}
+
+function eventParams(rows: Row[]): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.event.tenantId),
+    rows.map((r) => r.event.eventType),
+    rows.map((r) => r.event.payload),
+    rows.map((r) => r.event.idempotencyKey ?? null),
+    rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
+    rows.map((r) => r.createdAt),
+  ];
+}
+
+function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
+  return [
+    deliveries.map((d) => d.id),
+    deliveries.map((d) => d.tenantId),
+    deliveries.map((d) => d.eventId),
+    deliveries.map((d) => d.endpoint.id),
+    deliveries.map((d) => d.eventType),
+    deliveries.map((d) => (d.sendAt ? new Date(d.sendAt) : null)),
+    now,
+  ];
+}
+
 /**
  * Publishes events with group commit: requests that arrive while a commit is running share the next one,
  * so a burst becomes a few multi-row inserts instead of one transaction per event.
@@ -113,65 +158,48 @@ export class EventPublisher {
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
-    // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
-    await this.db.transaction(async (tx) => {
-      await this.resolveIdempotency(tx, rows);
-      const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
-      if (fresh.length === 0) return;
-
-      const inserted = await tx.query(
-        `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
-         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id`,
-        [
-          fresh.map((r) => r.id),
-          fresh.map((r) => r.event.tenantId),
-          fresh.map((r) => r.event.eventType),
-          fresh.map((r) => r.event.payload),
-          fresh.map((r) => r.event.idempotencyKey ?? null),
-          fresh.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
-          fresh.map((r) => r.createdAt),
-        ],
-      );
-      if (inserted.length !== fresh.length) {
-        // A concurrent commit took an idempotency key between our check and our insert: answer its event.
-        const ids = new Set((inserted as { id: string }[]).map((r) => r.id));
-        await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
-      }
-
-      const deliveries: { id: string; tenantId: string; eventId: string; endpoint: Endpoint; eventType: string; sendAt?: number }[] = [];
-      for (const row of rows) {
-        if (row.existing || row.duplicateOf) continue;
-        const matching = await this.endpoints.matching(row.event.tenantId, row.event.eventType);
-        row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
-        for (const endpoint of matching) {
-          deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
+    if (rows.some((r) => r.event.idempotencyKey)) {
+      // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
+      await this.db.transaction(async (tx) => {
+        await this.resolveIdempotency(tx, rows);
+        const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
+        if (fresh.length === 0) return;
+        const inserted: { id: string }[] = await tx.query(`${INSERT_EVENTS} ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`, eventParams(fresh));
+        if (inserted.length !== fresh.length) {
+          // A concurrent commit took an idempotency key between our check and our insert: answer its event.
+          const ids = new Set(inserted.map((r) => r.id));
+          await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
         }
-      }
-      if (deliveries.length) {
-        await this.reserveSlots(deliveries);
-        await tx.query(
-          `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
-           SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
-           FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`,
-          [
-            deliveries.map((d) => d.id),
-            deliveries.map((d) => d.tenantId),
-            deliveries.map((d) => d.eventId),
-            deliveries.map((d) => d.endpoint.id),
-            deliveries.map((d) => d.eventType),
-            deliveries.map((d) => (d.sendAt ? new Date(d.sendAt) : null)),
-            now,
-          ],
-        );
-        for (const d of deliveries) enqueue.push({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt });
-      }
-    });
+        const deliveries = await this.fanOut(rows, now);
+        if (deliveries.length) await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries, now));
+        enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+      });
+    } else {
+      // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
+      const deliveries = await this.fanOut(rows, now);
+      const params = [...eventParams(rows), ...deliveryParams(deliveries, now)];
+      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 7)}) SELECT 1`, params);
+      enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+    }
 
     this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
     this.enqueueAfterCommit(enqueue);
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
+  }
+
+  /** One delivery per enabled endpoint whose eventTypes match, for each row to be written; their send slots when throttled. */
+  private async fanOut(rows: Row[], now: Date): Promise<NewDelivery[]> {
+    const deliveries: NewDelivery[] = [];
+    for (const row of rows) {
+      if (row.existing || row.duplicateOf) continue;
+      const matching = await this.endpoints.matching(row.event.tenantId, row.event.eventType);
+      row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
+      for (const endpoint of matching) {
+        deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
+      }
+    }
+    await this.reserveSlots(deliveries);
+    return deliveries;
   }
 
   /**
@@ -217,7 +245,7 @@ export class EventPublisher {
    * straight to the delayed set at those slots: a burst for a throttled endpoint then never queues in
    * front of other endpoints' jobs. Without Redis (or if it is slow) the worker reserves instead.
    */
-  private async reserveSlots(deliveries: { endpoint: Endpoint; sendAt?: number }[]): Promise<void> {
+  private async reserveSlots(deliveries: NewDelivery[]): Promise<void> {
     const limited = new Map<Endpoint, { sendAt?: number }[]>();
     for (const d of deliveries) {
       if (!d.endpoint.rateLimitPerSecond) continue;
