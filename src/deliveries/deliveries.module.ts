@@ -9,6 +9,8 @@ import { DeliveryAttempt } from './attempt.entity';
 import { parseAllowList } from './address-guard';
 import { DeliveriesService } from './deliveries.service';
 import { Delivery } from './delivery.entity';
+import { AttemptRecorder } from './attempt-recorder';
+import { DeliveryStateLoader } from './delivery-state-loader';
 import { DeliveryWorker } from './delivery-worker';
 import { EndpointStatsService } from './endpoint-stats.service';
 import { HttpSender } from './http-sender';
@@ -19,6 +21,8 @@ import { HttpSender } from './http-sender';
     DeliveriesService,
     DeliveryWorker,
     AttemptClaim,
+    AttemptRecorder,
+    DeliveryStateLoader,
     EndpointStatsService,
     {
       provide: HttpSender,

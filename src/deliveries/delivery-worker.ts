@@ -10,13 +10,14 @@ import { EndpointCache } from '../endpoints/endpoint-cache';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
+import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, SLOT_LEAD_MS, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
 import { InFlightLimiter } from '../rate-limit/in-flight';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { AttemptClaim } from './attempt-claim';
 import { Outcome, decideOutcome } from './attempt-outcome';
 import { CircuitSettings, CircuitState, afterFailure, circuitGate, probing, shouldDisable } from './circuit-breaker';
-import { AttemptTrigger } from './delivery.entity';
+import { AttemptRecorder } from './attempt-recorder';
+import { DeliveryState, DeliveryStateLoader } from './delivery-state-loader';
 import { HttpSender, SendResult } from './http-sender';
 import { signWebhook } from './signature';
 
@@ -26,7 +27,7 @@ const KNOWN_ERRORS = new Set(['timeout', 'connection_refused', 'connection_reset
  * A deferred job is also run this much early and waits out the rest just before sending, so that
  * queue and database latency do not push sends off their slots (and crowd a later second).
  */
-const INLINE_WAIT_MS = 40;
+const INLINE_WAIT_MS = SLOT_LEAD_MS;
 /**
  * A send this late for its reserved slot gives the slot up and reserves again (a deferral, not an
  * attempt): late sends bunch with punctual ones. Slots at 90 % of the limit (see slotRate) keep every
@@ -39,6 +40,8 @@ const LEASE_MARGIN_MS = 10_000;
 /** Spread of the deferrals that end together (a circuit's cool-down, a refused in-flight lease). */
 const CIRCUIT_JITTER_MS = 1000;
 const IN_FLIGHT_JITTER_MS = 200;
+
+type Failure = Exclude<Outcome, { kind: 'succeeded' }>;
 
 interface CircuitRow {
   consecutive_failures: number;
@@ -56,17 +59,6 @@ function circuitOfRow(r: CircuitRow): CircuitState {
   return { consecutiveFailures: r.consecutive_failures, phase: r.circuit_phase, until: r.circuit_until, cooldownMs: r.circuit_cooldown_ms };
 }
 
-interface DeliveryState {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  status: string;
-  attempt_count: number;
-  next_trigger: AttemptTrigger;
-  payload: string;
-  source_headers: Record<string, string> | null;
-}
-
 /**
  * Carries out one attempt of one delivery: the job says which, the delivery row says whether it is
  * still due. Safe to run twice for the same job (at-least-once): the second finds the row moved on.
@@ -79,7 +71,7 @@ interface DeliveryState {
 @Injectable()
 export class DeliveryWorker {
   private readonly logger = new Logger(DeliveryWorker.name);
-
+  /** Successes are recorded with group commit; the state of jobs that start together is loaded in one query. */
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointCache,
@@ -91,6 +83,8 @@ export class DeliveryWorker {
     private readonly rateLimiter: EndpointRateLimiter,
     private readonly inFlight: InFlightLimiter,
     private readonly claims: AttemptClaim,
+    private readonly recorder: AttemptRecorder,
+    private readonly states: DeliveryStateLoader,
   ) {}
 
   private get circuitSettings(): CircuitSettings {
@@ -98,11 +92,7 @@ export class DeliveryWorker {
   }
 
   async attempt(job: DeliveryJob): Promise<void> {
-    const [state]: DeliveryState[] = await this.db.query(
-      `SELECT d.id, d.event_id, d.endpoint_id, d.status, d.attempt_count, d.next_trigger, e.payload, e.source_headers
-       FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
-      [job.deliveryId],
-    );
+    const state = await this.states.load(job.deliveryId);
     // Gone (purged), finished, or this attempt already happened: a duplicate or stale job.
     if (!state || state.status !== 'pending' || state.attempt_count !== job.attempt - 1) return;
 
@@ -222,11 +212,17 @@ export class DeliveryWorker {
     return this.sender.send({ url: endpoint.url, headers, body: state.payload, timeoutMs: endpoint.timeoutMs });
   }
 
-  /** The attempt row and the delivery's new state in one transaction; false if another run recorded this attempt first. */
+  /**
+   * The attempt row and the delivery's new state, atomically; false if another run recorded this attempt first.
+   * A success (the hot path) is one grouped statement with other attempts finishing at the same time, and
+   * resets the endpoint's health in it only if there is something to reset. A failure keeps its own
+   * transaction: its health update reads the counters back to move the circuit.
+   */
   private async record(state: DeliveryState, endpoint: Endpoint, attempt: number, startedAt: Date, result: SendResult, outcome: Outcome, probe: boolean): Promise<boolean> {
-    const status = outcome.kind === 'succeeded' ? 'succeeded' : outcome.kind === 'dead' ? 'dead' : 'pending';
+    if (outcome.kind === 'succeeded') return this.recordSuccess(state, endpoint, attempt, startedAt, result, probe);
+    const status = outcome.kind === 'dead' ? 'dead' : 'pending';
     const nextAttemptAt = outcome.kind === 'retry' ? new Date(Date.now() + outcome.delayMs) : null;
-    const error = outcome.kind === 'succeeded' ? null : outcome.error;
+    const error = outcome.error;
     let healthChanged = false;
     const recorded = await this.db.transaction(async (tx) => {
       const updated = await tx.query(
@@ -261,25 +257,41 @@ export class DeliveryWorker {
     return recorded;
   }
 
-  /** Updates the endpoint's health counters, circuit and auto-disable; true when other processes should reload it. */
-  private async recordHealth(tx: { query: DataSource['query'] }, endpoint: Endpoint, outcome: Outcome, probe: boolean): Promise<boolean> {
+  private async recordSuccess(state: DeliveryState, endpoint: Endpoint, attempt: number, startedAt: Date, result: SendResult, probe: boolean): Promise<boolean> {
+    // The cached counter may be stale; skipping a redundant reset keeps successes write-free on the endpoint row.
+    const reset = endpoint.consecutiveFailures > 0 || !!endpoint.failingSince || !!endpoint.circuitPhase || probe;
+    const recorded = await this.recorder.record({
+      id: newId('att'),
+      deliveryId: state.id,
+      endpointId: endpoint.id,
+      attempt,
+      trigger: state.next_trigger,
+      startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      responseBody: result.responseBody,
+      responseHeaders: result.responseHeaders,
+      error: result.error,
+      status: 'succeeded',
+      nextAttemptAt: null,
+      lastError: null,
+      resetEndpointHealth: reset,
+    });
+    if (recorded && reset) {
+      const wasOpen = endpoint.circuitPhase !== null || probe;
+      Object.assign(endpoint, { consecutiveFailures: 0, failingSince: null, circuitPhase: null, circuitUntil: null, circuitCooldownMs: null });
+      // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
+      // Other workers hold deliveries back while they think the circuit open: tell them it closed.
+      if (wasOpen) this.endpoints.changed(endpoint);
+    }
+    return recorded;
+  }
+
+  /** After a failure: updates the endpoint's health counters, circuit and auto-disable; true when other processes should reload it. */
+  private async recordHealth(tx: { query: DataSource['query'] }, endpoint: Endpoint, outcome: Failure, probe: boolean): Promise<boolean> {
     if (outcome.kind === 'dead' && outcome.gone) {
       await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'gone', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
       return true;
-    }
-    if (outcome.kind === 'succeeded') {
-      // The cached counter may be stale; skipping a redundant reset keeps successes write-free on the endpoint row.
-      if (endpoint.consecutiveFailures > 0 || endpoint.failingSince || endpoint.circuitPhase || probe) {
-        await tx.query(
-          `UPDATE endpoints SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL WHERE id = $1`,
-          [endpoint.id],
-        );
-        const wasOpen = endpoint.circuitPhase !== null || probe;
-        Object.assign(endpoint, { consecutiveFailures: 0, failingSince: null, circuitPhase: null, circuitUntil: null, circuitCooldownMs: null });
-        // Other workers hold deliveries back while they think the circuit open: tell them it closed.
-        return wasOpen;
-      }
-      return false;
     }
     const [[row]]: [CircuitRow[], number] = await tx.query(
       `UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, now()) WHERE id = $1

@@ -1,0 +1,210 @@
+import { DataSource } from 'typeorm';
+import { newId } from '../../src/common/ids';
+import { dataSourceOptions } from '../../src/database/data-source';
+import { AttemptRecord, AttemptRecorder } from '../../src/deliveries/attempt-recorder';
+import { DeliveryStateLoader } from '../../src/deliveries/delivery-state-loader';
+import { createTestDatabase } from '../support/database';
+
+jest.setTimeout(30_000);
+
+describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
+  let drop: () => Promise<void>;
+  let db: DataSource;
+  let tenantId: string;
+  let eventId: string;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    drop = database.drop;
+    db = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false });
+    await db.initialize();
+    tenantId = newId('tnt');
+    eventId = newId('evt');
+    await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'recorder')`, [tenantId]);
+    await db.query(`INSERT INTO events (id, tenant_id, event_type, payload) VALUES ($1, $2, 'order.created', '{"n":1}')`, [eventId, tenantId]);
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await drop?.();
+  });
+
+  async function endpoint(health: { failures?: number; circuit?: boolean } = {}): Promise<string> {
+    const id = newId('ep');
+    await db.query(
+      `INSERT INTO endpoints (id, tenant_id, url, secret_sealed, retry_policy, consecutive_failures, failing_since, circuit_phase, circuit_until, circuit_cooldown_ms)
+       VALUES ($1, $2, 'https://example.com/hook', 'sealed', '{}', $3, $4, $5, $6, $7)`,
+      [
+        id,
+        tenantId,
+        health.failures ?? 0,
+        health.failures ? new Date() : null,
+        health.circuit ? 'probing' : null,
+        health.circuit ? new Date(Date.now() + 60_000) : null,
+        health.circuit ? 30_000 : null,
+      ],
+    );
+    return id;
+  }
+
+  async function delivery(endpointId: string, attemptCount = 0): Promise<string> {
+    const id = newId('dlv');
+    await db.query(
+      `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger)
+       VALUES ($1, $2, $3, $4, 'order.created', 'pending', $5, now(), 'initial')`,
+      [id, tenantId, eventId, endpointId, attemptCount],
+    );
+    return id;
+  }
+
+  function success(deliveryId: string, endpointId: string, attempt = 1, extra: Partial<AttemptRecord> = {}): AttemptRecord {
+    return {
+      id: newId('att'),
+      deliveryId,
+      endpointId,
+      attempt,
+      trigger: 'initial',
+      startedAt: new Date(),
+      durationMs: 12.4,
+      statusCode: 200,
+      responseBody: 'ok',
+      responseHeaders: { 'content-type': 'text/plain' },
+      error: null,
+      status: 'succeeded',
+      nextAttemptAt: null,
+      lastError: null,
+      resetEndpointHealth: false,
+      ...extra,
+    };
+  }
+
+  /** Counts the statements the recorder sends. */
+  function counting(): { recorder: AttemptRecorder; statements: () => number } {
+    let statements = 0;
+    const spy = Object.create(db) as DataSource;
+    spy.query = ((...args: Parameters<DataSource['query']>) => {
+      statements++;
+      return db.query(...args);
+    }) as DataSource['query'];
+    return { recorder: new AttemptRecorder(spy), statements: () => statements };
+  }
+
+  it('records concurrent attempts in a few grouped statements, each only after its group is committed', async () => {
+    const ep = await endpoint();
+    const ids = await Promise.all(Array.from({ length: 50 }, () => delivery(ep)));
+    const [before] = await db.query(`SELECT xmin::text AS xmin FROM endpoints WHERE id = $1`, [ep]);
+    const { recorder, statements } = counting();
+    const records = ids.map((id) => success(id, ep));
+    const results = await Promise.all(records.map((r) => recorder.record(r)));
+
+    expect(results).toEqual(ids.map(() => true));
+    // The first flushes at once; the others wait for it and share the next statement.
+    expect(statements()).toBeLessThanOrEqual(2);
+    const rows = await db.query(`SELECT status, attempt_count, next_trigger, last_status_code, last_error, next_attempt_at FROM deliveries WHERE id = ANY($1)`, [ids]);
+    expect(rows).toHaveLength(50);
+    for (const row of rows) expect(row).toEqual({ status: 'succeeded', attempt_count: 1, next_trigger: 'retry', last_status_code: 200, last_error: null, next_attempt_at: null });
+    const attempts = await db.query(`SELECT id, delivery_id, attempt_number, trigger, duration_ms, status_code, response_body, response_headers FROM attempts WHERE delivery_id = ANY($1)`, [ids]);
+    expect(attempts).toHaveLength(50);
+    expect(attempts[0]).toMatchObject({ attempt_number: 1, trigger: 'initial', duration_ms: 12, status_code: 200, response_body: 'ok', response_headers: { 'content-type': 'text/plain' } });
+    // Successes with nothing to reset leave the endpoint row alone.
+    const [after] = await db.query(`SELECT xmin::text AS xmin FROM endpoints WHERE id = $1`, [ep]);
+    expect(after.xmin).toBe(before.xmin);
+  });
+
+  it('does not record a stale or duplicate attempt, and records a duplicate within one group once', async () => {
+    const ep = await endpoint();
+    const moved = await delivery(ep, 2);
+    const fresh = await delivery(ep);
+    const recorder = new AttemptRecorder(db);
+    // Held back behind a first statement, the rest form one group.
+    const first = recorder.record(success(await delivery(ep), ep));
+    const stale = recorder.record(success(moved, ep, 2));
+    const a = recorder.record(success(fresh, ep));
+    const b = recorder.record(success(fresh, ep));
+    expect(await first).toBe(true);
+    expect(await stale).toBe(false);
+    expect([await a, await b].sort()).toEqual([false, true]);
+    expect(await db.query(`SELECT attempt_number FROM attempts WHERE delivery_id = $1`, [fresh])).toEqual([{ attempt_number: 1 }]);
+    expect(await db.query(`SELECT count(*)::int AS n FROM attempts WHERE delivery_id = $1`, [moved])).toEqual([{ n: 0 }]);
+    expect(await db.query(`SELECT status, attempt_count FROM deliveries WHERE id = $1`, [moved])).toEqual([{ status: 'pending', attempt_count: 2 }]);
+    // Later, the same attempt again (a re-run job): not recorded.
+    expect(await recorder.record(success(fresh, ep))).toBe(false);
+  });
+
+  it("resets an endpoint's health in the same statement, only when asked and only if the attempt is recorded", async () => {
+    const open = await endpoint({ failures: 7, circuit: true });
+    const untouched = await endpoint({ failures: 2 });
+    const staleReset = await endpoint({ failures: 4 });
+    const recorder = new AttemptRecorder(db);
+    const results = await Promise.all([
+      recorder.record(success(await delivery(open), open, 1, { resetEndpointHealth: true })),
+      recorder.record(success(await delivery(untouched), untouched)),
+      recorder.record(success(await delivery(staleReset, 3), staleReset, 1, { resetEndpointHealth: true })),
+    ]);
+    expect(results).toEqual([true, true, false]);
+    const health = async (id: string) =>
+      (await db.query(`SELECT consecutive_failures, failing_since IS NOT NULL AS failing, circuit_phase, circuit_until, circuit_cooldown_ms FROM endpoints WHERE id = $1`, [id]))[0];
+    expect(await health(open)).toEqual({ consecutive_failures: 0, failing: false, circuit_phase: null, circuit_until: null, circuit_cooldown_ms: null });
+    expect(await health(untouched)).toMatchObject({ consecutive_failures: 2, failing: true });
+    expect(await health(staleReset)).toMatchObject({ consecutive_failures: 4, failing: true });
+  });
+
+  it("records failures' new state (pending with a next attempt, or dead) as given", async () => {
+    const ep = await endpoint();
+    const retry = await delivery(ep);
+    const dead = await delivery(ep, 4);
+    const next = new Date(Date.now() + 60_000);
+    const recorder = new AttemptRecorder(db);
+    const failed = { statusCode: 500, responseBody: 'boom', error: null, lastError: 'HTTP 500' };
+    expect(
+      await Promise.all([
+        recorder.record(success(retry, ep, 1, { ...failed, status: 'pending', nextAttemptAt: next })),
+        recorder.record(success(dead, ep, 5, { ...failed, status: 'dead' })),
+      ]),
+    ).toEqual([true, true]);
+    const rows = await db.query(`SELECT id, status, attempt_count, next_attempt_at, last_error, last_status_code FROM deliveries WHERE id = ANY($1) ORDER BY attempt_count`, [[retry, dead]]);
+    expect(rows).toEqual([
+      { id: retry, status: 'pending', attempt_count: 1, next_attempt_at: next, last_error: 'HTTP 500', last_status_code: 500 },
+      { id: dead, status: 'dead', attempt_count: 5, next_attempt_at: null, last_error: 'HTTP 500', last_status_code: 500 },
+    ]);
+  });
+
+  it("fails only the bad member of a failed group; a failure of the database reaches every caller", async () => {
+    const ep = await endpoint();
+    const recorder = new AttemptRecorder(db);
+    const first = recorder.record(success(await delivery(ep), ep));
+    const good = await delivery(ep);
+    const bad = await delivery(ep);
+    // trigger is varchar(16): this row makes its group's statement fail.
+    const results = await Promise.allSettled([recorder.record(success(good, ep)), recorder.record(success(bad, ep, 1, { trigger: 'x'.repeat(40) }))]);
+    expect(await first).toBe(true);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: true });
+    expect(results[1].status).toBe('rejected');
+    expect(await db.query(`SELECT status FROM deliveries WHERE id = $1`, [bad])).toEqual([{ status: 'pending' }]);
+
+    const down = Object.create(db) as DataSource;
+    down.query = (() => Promise.reject(new Error('connection terminated'))) as DataSource['query'];
+    const failing = new AttemptRecorder(down);
+    const all = await Promise.allSettled([1, 2, 3, 4].map(() => failing.record(success(good, ep))));
+    expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect((all[3] as PromiseRejectedResult).reason.message).toBe('connection terminated');
+  });
+
+  it('loads the states of deliveries asked for together in one query', async () => {
+    const ep = await endpoint();
+    const ids = await Promise.all(Array.from({ length: 20 }, () => delivery(ep)));
+    let statements = 0;
+    const spy = Object.create(db) as DataSource;
+    spy.query = ((...args: Parameters<DataSource['query']>) => {
+      statements++;
+      return db.query(...args);
+    }) as DataSource['query'];
+    const loader = new DeliveryStateLoader(spy);
+    const states = await Promise.all([...ids, ids[0], 'dlv_missing'].map((id) => loader.load(id)));
+    expect(statements).toBe(1);
+    expect(states.slice(0, 20).map((s) => s!.id)).toEqual(ids);
+    expect(states[0]).toMatchObject({ event_id: eventId, endpoint_id: ep, status: 'pending', attempt_count: 0, next_trigger: 'initial', payload: '{"n":1}', source_headers: null });
+    expect(states[20]).toBe(states[0]);
+    expect(states[21]).toBeUndefined();
+  });
+});
