@@ -104,6 +104,14 @@ export class DeliveryWorker {
     if (gate.kind === 'wait') return this.defer(state, endpoint, job, gate.until.getTime() - Date.now() + Math.random() * CIRCUIT_JITTER_MS);
 
     let sendAt = endpoint.rateLimitPerSecond && job.slotReserved && job.sendAt ? job.sendAt : null;
+    if (sendAt !== null && Date.now() - sendAt > SLOT_LATE_MS && !job.slotMissed) {
+      // Its slot passed while the job waited in a backlog: sending now could crowd this second, so it
+      // takes a fresh slot, here when one is free now (no queue cycle), else as a deferral. Once per attempt.
+      job = { ...job, slotMissed: true };
+      const delayMs = await this.rateLimiter.reserveEndpointSlot(endpoint.id, endpoint.rateLimitPerSecond!);
+      sendAt = Date.now() + delayMs;
+      if (delayMs > INLINE_WAIT_MS) return this.defer(state, endpoint, job, delayMs, { sendAt, slotMissed: true });
+    }
     if (endpoint.rateLimitPerSecond && !job.slotReserved) {
       const delayMs = await this.rateLimiter.reserveEndpointSlot(endpoint.id, endpoint.rateLimitPerSecond);
       sendAt = Date.now() + delayMs;
