@@ -12,7 +12,7 @@ import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, SLOT_LEAD_MS, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
 import { InFlightLimiter } from '../rate-limit/in-flight';
-import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
+import { SlotReservations } from '../rate-limit/slot-reservations';
 import { AttemptClaim } from './attempt-claim';
 import { Outcome, decideOutcome } from './attempt-outcome';
 import { CircuitSettings, CircuitState, afterFailure, circuitGate, probing, shouldDisable } from './circuit-breaker';
@@ -80,7 +80,7 @@ export class DeliveryWorker {
     @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
-    private readonly rateLimiter: EndpointRateLimiter,
+    private readonly slots: SlotReservations,
     private readonly inFlight: InFlightLimiter,
     private readonly claims: AttemptClaim,
     private readonly recorder: AttemptRecorder,
@@ -108,12 +108,12 @@ export class DeliveryWorker {
       // Its slot passed while the job waited in a backlog: sending now could crowd this second, so it
       // takes a fresh slot, here when one is free now (no queue cycle), else as a deferral. Once per attempt.
       job = { ...job, slotMissed: true };
-      const delayMs = await this.rateLimiter.reserveEndpointSlot(endpoint.id, endpoint.rateLimitPerSecond!);
+      const delayMs = await this.slots.reserve(endpoint.id, endpoint.rateLimitPerSecond!);
       sendAt = Date.now() + delayMs;
       if (delayMs > INLINE_WAIT_MS) return this.defer(state, endpoint, job, delayMs, { sendAt, slotMissed: true });
     }
     if (endpoint.rateLimitPerSecond && !job.slotReserved) {
-      const delayMs = await this.rateLimiter.reserveEndpointSlot(endpoint.id, endpoint.rateLimitPerSecond);
+      const delayMs = await this.slots.reserve(endpoint.id, endpoint.rateLimitPerSecond);
       sendAt = Date.now() + delayMs;
       if (delayMs > INLINE_WAIT_MS) return this.defer(state, endpoint, job, delayMs, { sendAt });
     }

@@ -6,6 +6,7 @@ import { REDIS } from '../redis/redis.module';
 import { InFlightLimiter } from './in-flight';
 import { PublishAdmission } from './publish-admission';
 import { EndpointRateLimiter } from './rate-limiter';
+import { SlotReservations } from './slot-reservations';
 
 /**
  * The limiters, on the shared Redis command connection. Their keys carry the queue prefix, so that
@@ -16,7 +17,8 @@ import { EndpointRateLimiter } from './rate-limiter';
     { provide: EndpointRateLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new EndpointRateLimiter(redis, `${c.queuePrefix}:rl:`) },
     { provide: InFlightLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new InFlightLimiter(redis, `${c.queuePrefix}:if:`) },
     { provide: PublishAdmission, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new PublishAdmission(redis, `${c.queuePrefix}:pub:`) },
+    SlotReservations,
   ],
-  exports: [EndpointRateLimiter, InFlightLimiter, PublishAdmission],
+  exports: [EndpointRateLimiter, InFlightLimiter, PublishAdmission, SlotReservations],
 })
 export class RateLimitModule {}
