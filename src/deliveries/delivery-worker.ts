@@ -71,7 +71,7 @@ function circuitOfRow(r: CircuitRow): CircuitState {
 @Injectable()
 export class DeliveryWorker {
   private readonly logger = new Logger(DeliveryWorker.name);
-  /** Successes are recorded with group commit; the state of jobs that start together is loaded in one query. */
+  /** Attempts are recorded with group commit; the state of jobs that start together is loaded in one query. */
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointCache,
@@ -221,53 +221,15 @@ export class DeliveryWorker {
   }
 
   /**
-   * The attempt row and the delivery's new state, atomically; false if another run recorded this attempt first.
-   * A success (the hot path) is one grouped statement with other attempts finishing at the same time, and
-   * resets the endpoint's health in it only if there is something to reset. A failure keeps its own
-   * transaction: its health update reads the counters back to move the circuit.
+   * The attempt row and the delivery's new state, atomically, in one grouped statement with other attempts
+   * finishing at the same time; false if another run recorded this attempt first. A success resets the
+   * endpoint's health in that statement only if there is something to reset; a failure then moves the
+   * endpoint's counters and circuit in a transaction of its own (it reads them back under the row lock).
    */
   private async record(state: DeliveryState, endpoint: Endpoint, attempt: number, startedAt: Date, result: SendResult, outcome: Outcome, probe: boolean): Promise<boolean> {
-    if (outcome.kind === 'succeeded') return this.recordSuccess(state, endpoint, attempt, startedAt, result, probe);
-    const status = outcome.kind === 'dead' ? 'dead' : 'pending';
-    const nextAttemptAt = outcome.kind === 'retry' ? new Date(Date.now() + outcome.delayMs) : null;
-    const error = outcome.error;
-    let healthChanged = false;
-    const recorded = await this.db.transaction(async (tx) => {
-      const updated = await tx.query(
-        `UPDATE deliveries SET status = $3, attempt_count = $2, next_attempt_at = $4, next_trigger = 'retry',
-                last_status_code = $5, last_error = $6, updated_at = now()
-         WHERE id = $1 AND status = 'pending' AND attempt_count = $2 - 1`,
-        [state.id, attempt, status, nextAttemptAt, result.statusCode, error],
-      );
-      if (updated[1] === 0) return false;
-      await tx.query(
-        `INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_headers, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          newId('att'),
-          state.id,
-          endpoint.id,
-          attempt,
-          state.next_trigger,
-          startedAt,
-          Math.round(result.durationMs),
-          result.statusCode,
-          result.responseBody,
-          result.responseHeaders ? JSON.stringify(result.responseHeaders) : null,
-          result.error,
-        ],
-      );
-      healthChanged = await this.recordHealth(tx, endpoint, outcome, probe);
-      return true;
-    });
-    // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
-    if (healthChanged) this.endpoints.changed(endpoint);
-    return recorded;
-  }
-
-  private async recordSuccess(state: DeliveryState, endpoint: Endpoint, attempt: number, startedAt: Date, result: SendResult, probe: boolean): Promise<boolean> {
+    const succeeded = outcome.kind === 'succeeded';
     // The cached counter may be stale; skipping a redundant reset keeps successes write-free on the endpoint row.
-    const reset = endpoint.consecutiveFailures > 0 || !!endpoint.failingSince || !!endpoint.circuitPhase || probe;
+    const reset = succeeded && (endpoint.consecutiveFailures > 0 || !!endpoint.failingSince || !!endpoint.circuitPhase || probe);
     const recorded = await this.recorder.record({
       id: newId('att'),
       deliveryId: state.id,
@@ -280,19 +242,23 @@ export class DeliveryWorker {
       responseBody: result.responseBody,
       responseHeaders: result.responseHeaders,
       error: result.error,
-      status: 'succeeded',
-      nextAttemptAt: null,
-      lastError: null,
+      status: outcome.kind === 'retry' ? 'pending' : outcome.kind,
+      nextAttemptAt: outcome.kind === 'retry' ? new Date(Date.now() + outcome.delayMs) : null,
+      lastError: outcome.kind === 'succeeded' ? null : outcome.error,
       resetEndpointHealth: reset,
     });
-    if (recorded && reset) {
+    if (!recorded) return false;
+    if (outcome.kind !== 'succeeded') {
+      const healthChanged = await this.db.transaction((tx) => this.recordHealth(tx, endpoint, outcome, probe));
+      // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
+      if (healthChanged) this.endpoints.changed(endpoint);
+    } else if (reset) {
       const wasOpen = endpoint.circuitPhase !== null || probe;
       Object.assign(endpoint, { consecutiveFailures: 0, failingSince: null, circuitPhase: null, circuitUntil: null, circuitCooldownMs: null });
-      // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
       // Other workers hold deliveries back while they think the circuit open: tell them it closed.
       if (wasOpen) this.endpoints.changed(endpoint);
     }
-    return recorded;
+    return true;
   }
 
   /** After a failure: updates the endpoint's health counters, circuit and auto-disable; true when other processes should reload it. */
