@@ -266,6 +266,26 @@ async function main() {
   for (let i = 0; i < P.fanoutEndpoints; i++) await endpoint(`/fanout/${i}`, ['bench.fanout']);
   const jsonHeaders = { ...auth, 'content-type': 'application/json' };
 
+  /** Publishes `count` events through the batch route, 4 requests in flight; returns the deliveries created. */
+  const publishBatches = async (label, count, eventTypeOf) => {
+    let next = 0;
+    let deliveries = 0;
+    const poster = async () => {
+      while (next < count) {
+        const n = Math.min(P.batchSize, count - next);
+        const from = next;
+        next += n;
+        const body = { events: Array.from({ length: n }, (_, i) => ({ eventType: eventTypeOf(from + i), payload: { t: wallNow(), seq: i, pad: PAD } })) };
+        const res = await http('POST', `${api}${t}/events/batch`, body, auth);
+        if (res.status !== 202) throw new Error(`${label} batch answered ${res.status}: ${JSON.stringify(res.body)}`);
+        for (const e of res.body.data) deliveries += e.deliveryCount;
+      }
+    };
+    await Promise.all([poster(), poster(), poster(), poster()]);
+    return deliveries;
+  };
+  const drainType = (i) => drainSet[i % drainSet.length].type;
+
   // ---- ingest, worker stopped
   log(`ingest: single-event POST ${t}/events, closed loop ${P.ingestConns} connections, then open loop at 80 %`);
   const ingestUrl = `${api}${t}/events`;
@@ -298,22 +318,7 @@ async function main() {
 
   // ---- drain
   log(`drain: queueing ${P.drain} deliveries, worker stopped`);
-  let queued = 0;
-  {
-    let next = 0;
-    const poster = async () => {
-      while (next < P.drain) {
-        const n = Math.min(P.batchSize, P.drain - next);
-        const from = next;
-        next += n;
-        const body = { events: Array.from({ length: n }, (_, i) => ({ eventType: drainSet[(from + i) % drainSet.length].type, payload: { t: wallNow(), seq: i, pad: PAD } })) };
-        const res = await http('POST', `${ingestUrl}/batch`, body, auth);
-        if (res.status !== 202) throw new Error(`drain batch answered ${res.status}: ${JSON.stringify(res.body)}`);
-        for (const e of res.body.data) queued += e.deliveryCount;
-      }
-    };
-    await Promise.all([poster(), poster(), poster(), poster()]);
-  }
+  const queued = await publishBatches('drain', P.drain, drainType);
   if (queued !== P.drain) fail(`drain: ${queued} deliveries created for ${P.drain} events`);
   const waiting = async () => {
     let n = 0;
@@ -348,18 +353,7 @@ async function main() {
     await state.procs.worker.stop(25000);
     for (const e of drainSet) await call('PATCH', `${t}/endpoints/${e.id}`, { rateLimitPerSecond: NON_BINDING_LIMIT });
     await rx.reset('drain');
-    let next = 0;
-    const poster = async () => {
-      while (next < P.drain) {
-        const n = Math.min(P.batchSize, P.drain - next);
-        const from = next;
-        next += n;
-        const body = { events: Array.from({ length: n }, (_, i) => ({ eventType: drainSet[(from + i) % drainSet.length].type, payload: { t: wallNow(), seq: i, pad: PAD } })) };
-        const res = await http('POST', `${ingestUrl}/batch`, body, auth);
-        if (res.status !== 202) throw new Error(`limited drain batch answered ${res.status}: ${JSON.stringify(res.body)}`);
-      }
-    };
-    await Promise.all([poster(), poster(), poster(), poster()]);
+    await publishBatches('limited drain', P.drain, drainType);
     await startHerald('worker');
     const done = await waitUntil(() => rx.stats('drain'), (st) => st.unique >= P.drain, Math.max(P.settleMs, P.drain * 2));
     const rate = done.unique / ((done.last - done.first) / 1000);
@@ -420,18 +414,8 @@ async function main() {
   // ---- throttled neighbour
   log(`throttled neighbour: an endpoint at ${P.throttleRate}/s with a ${P.throttledBacklog}-delivery backlog, then end to end again`);
   {
-    let next = 0;
-    const poster = async () => {
-      while (next < P.throttledBacklog) {
-        const n = Math.min(P.batchSize, P.throttledBacklog - next);
-        next += n;
-        const body = { events: Array.from({ length: n }, (_, i) => ({ eventType: 'bench.throttled', payload: { t: wallNow(), seq: i, pad: PAD } })) };
-        const res = await http('POST', `${ingestUrl}/batch`, body, auth);
-        if (res.status !== 202) throw new Error(`throttled batch answered ${res.status}`);
-      }
-    };
     const queuedAt = wallNow();
-    await Promise.all([poster(), poster(), poster(), poster()]);
+    await publishBatches('throttled', P.throttledBacklog, () => 'bench.throttled');
     const e2e = await runE2E('e2e-throttled-neighbour');
     const th = await rx.stats('throttled', { window: e2e.window });
     const windowS = (e2e.window[1] - e2e.window[0]) / 1000;
