@@ -19,7 +19,7 @@ import { CircuitSettings, CircuitState, afterFailure, circuitGate, probing, shou
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryState, DeliveryStateLoader } from './delivery-state-loader';
 import { HttpSender, SendResult } from './http-sender';
-import { signWebhook } from './signature';
+import { buildWebhookRequest } from './webhook-request';
 
 const KNOWN_ERRORS = new Set(['timeout', 'connection_refused', 'connection_reset', 'dns', 'tls', 'blocked_address']);
 /**
@@ -207,17 +207,16 @@ export class DeliveryWorker {
   }
 
   private send(endpoint: Endpoint, state: DeliveryState, startedAt: Date): Promise<SendResult> {
-    const timestamp = Math.floor(startedAt.getTime() / 1000);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(state.source_headers ?? {})) headers[`x-herald-source-${name}`] = value;
-    Object.assign(headers, endpoint.headers, {
-      'content-type': 'application/json',
-      'user-agent': `Herald/${this.config.version}`,
-      'webhook-id': state.event_id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(this.endpointsService.signingSecrets(endpoint), state.event_id, timestamp, state.payload),
+    const request = buildWebhookRequest({
+      endpoint,
+      eventId: state.event_id,
+      payload: state.payload,
+      sourceHeaders: state.source_headers,
+      signingSecrets: this.endpointsService.signingSecrets(endpoint),
+      userAgent: `Herald/${this.config.version}`,
+      startedAt,
     });
-    return this.sender.send({ url: endpoint.url, headers, body: state.payload, timeoutMs: endpoint.timeoutMs });
+    return this.sender.send(request);
   }
 
   /**

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { IsNull, Repository } from 'typeorm';
 import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module';
 import { Endpoint } from './endpoint.entity';
-import { matchesEventType } from './event-type-filter';
+import { PublishedEventFacts, subscribes } from './subscription';
 
 const CHANNEL = 'herald:endpoints:changed';
 // Bounds staleness if an invalidation message is missed (Redis down): other processes see a change within this.
@@ -43,10 +43,10 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     this.subscriber.off('message', this.onMessage);
   }
 
-  /** Enabled, live endpoints of the tenant whose eventTypes match. */
-  async matching(tenantId: string, eventType: string): Promise<Endpoint[]> {
+  /** Enabled, live endpoints of the tenant that subscribe to the event. */
+  async matching(tenantId: string, event: PublishedEventFacts): Promise<Endpoint[]> {
     const all = await this.enabledOf(tenantId);
-    return all.filter((e) => matchesEventType(e.eventTypes, eventType));
+    return all.filter((e) => subscribes(e, event));
   }
 
   async enabledOf(tenantId: string): Promise<Endpoint[]> {

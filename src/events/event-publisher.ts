@@ -192,7 +192,7 @@ export class EventPublisher {
     const deliveries: NewDelivery[] = [];
     for (const row of rows) {
       if (row.existing || row.duplicateOf) continue;
-      const matching = await this.endpoints.matching(row.event.tenantId, row.event.eventType);
+      const matching = await this.endpoints.matching(row.event.tenantId, row.event);
       row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
       for (const endpoint of matching) {
         deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
