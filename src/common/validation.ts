@@ -15,7 +15,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 }
 
 /** DTO classes and their free-form fields (payloads, metadata, header maps), marked with @AsParsed(). */
-const AS_PARSED = new Map<Function, string[]>();
+const AS_PARSED = new Map<object, string[]>();
 
 /**
  * Marks a free-form JSON field whose value must reach the service exactly as the body parser made it.

@@ -11,7 +11,7 @@ const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype);
 
 /** Every awkward key at the top, one level down, three levels down and inside an array. Built from text so __proto__ stays an own key. */
 function awkwardJson(): string {
-  const leaf = (depth: number) => `{${PROTOTYPE_KEYS.map((k, i) => `${JSON.stringify(k)}: ${JSON.stringify(`${k}@${depth}`)}`).join(', ')}, "n": ${depth}}`;
+  const leaf = (depth: number) => `{${PROTOTYPE_KEYS.map((k) => `${JSON.stringify(k)}: ${JSON.stringify(`${k}@${depth}`)}`).join(', ')}, "n": ${depth}}`;
   return `{${PROTOTYPE_KEYS.map((k) => `${JSON.stringify(k)}: ${leaf(1)}`).join(', ')}, "deep": {"a": {"b": ${leaf(3)}}}, "list": [${leaf(2)}], "build": {"constructor": "Ferrari", "valueOf": 42, "ok": 1}, "toString": "x"}`;
 }
 
