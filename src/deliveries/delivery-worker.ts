@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
@@ -76,6 +77,8 @@ export class DeliveryWorker {
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
+    // Every attempt in flight listens for the stop: as many listeners as the budget allows.
+    setMaxListeners(0, this.stop.signal);
   }
 
   /** Attempts under way in this process (sending, or waiting at a gate). */
