@@ -27,7 +27,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { Client } = require('pg');
 const Redis = require('ioredis');
-const { now } = require('./lib');
+const { now, http } = require('./lib');
 const { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, cleanUp } = require('./harness');
 const { table, combine, row, num } = require('./report');
 const scenarios = require('./scenarios');
@@ -121,7 +121,29 @@ async function main(ctx) {
       // one scenario failing must not hide the others' figures
       ctx.fail(`${scenario.name}: ${error.stack || error.message}`);
     }
+    (ctx.results.metrics ??= {})[scenario.name] = await heraldMetrics(ctx);
   }
+}
+
+/** Herald's own metrics (herald_*, without the process ones) from each running process, after a scenario. */
+async function heraldMetrics(ctx) {
+  const out = {};
+  for (const role of ['api', 'worker']) {
+    const proc = ctx.procs[role];
+    if (!proc || !proc.alive()) continue;
+    const res = await http('GET', `http://127.0.0.1:${ctx.PORTS[role]}/metrics`).catch(() => null);
+    if (!res || res.status !== 200 || typeof res.body !== 'string') continue;
+    out[role] = Object.fromEntries(
+      res.body
+        .split('\n')
+        .filter((l) => l.startsWith('herald_') && !l.startsWith('herald_process_') && !l.includes('_bucket{'))
+        .map((l) => {
+          const i = l.lastIndexOf(' ');
+          return [l.slice(0, i), Number(l.slice(i + 1))];
+        }),
+    );
+  }
+  return out;
 }
 
 /** The rows of every scenario: Herald's first, the parts' ceilings (measured first) last. */

@@ -4,6 +4,7 @@
 const path = require('node:path');
 const { spawnNode, waitFor, fmt } = require('../lib');
 const { num, row } = require('../report');
+const { beyondGenerator } = require('./generator');
 
 module.exports = {
   name: 'ceilings',
@@ -73,7 +74,7 @@ module.exports = {
     if (c.pgSingle) rows.push(row('(ceiling) PG, one event per commit', '', num('int', c.pgSingle.rowsPerSecond, 'ev/s')));
     if (c.pgGroup) rows.push(row(`(ceiling) PG, ${c.pgGroup.batch} events per commit`, '', num('int', c.pgGroup.rowsPerSecond, 'ev/s')));
     if (c.attemptWrite) rows.push(row('(ceiling) attempt writes, groups of 50', '', num('int', c.attemptWrite.rowsPerSecond, 'attempts/s')));
-    const knee = (name, r, unit) => r && rows.push(row(`(knee) ${name}: p99 ≤ ${r.p99Ms} ms for ${ctx.P.kneeStepS} s`, '', num('int', r.knee, unit)));
+    const knee = (name, r, unit) => r && rows.push(row(`(knee) ${name}: p99 ≤ ${r.p99Ms} ms for ${ctx.P.kneeStepS} s${name === 'bare Nest route' ? beyondGenerator(ctx, r.knee) : ''}`, '', num('int', r.knee, unit)));
     knee('bare Nest route', k.bareNest, 'req/s');
     knee('Bull add → processed', k.bull, 'jobs/s');
     knee('undici POST', k.undici, 'req/s');

@@ -14,6 +14,8 @@ export interface ReceivedRequest {
   rawBody: Buffer;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 type Outcome = Pick<SourceRequestEntry, 'accepted' | 'statusCode' | 'reason' | 'eventId' | 'eventType' | 'providerEventId' | 'duplicate'>;
 
 /**
@@ -57,13 +59,20 @@ export class InboundService {
 
     const eventType = inboundEventType(verification.eventType, source);
     const providerEventId = verification.providerEventId?.slice(0, 256) ?? null;
-    const published = await this.events.publishRaw({
-      tenantId: source.tenantId,
-      eventType,
-      payload: inboundPayload(request.rawBody, contentType),
-      idempotencyKey: verification.providerEventId ? providerIdempotencyKey(source.id, verification.providerEventId) : undefined,
-      sourceHeaders: forwardableHeaders(request.headers, verifier),
-    });
+    const published = await this.events
+      .publishRaw({
+        tenantId: source.tenantId,
+        eventType,
+        payload: inboundPayload(request.rawBody, contentType),
+        idempotencyKey: verification.providerEventId ? providerIdempotencyKey(source.id, verification.providerEventId) : undefined,
+        sourceHeaders: forwardableHeaders(request.headers, verifier),
+      })
+      .catch((error: unknown) => {
+        // The cached source outlived its tenant (deleted through another process moments ago).
+        if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+        this.sources.forget(source.id);
+        throw new NotFoundError('source', sourceId);
+      });
     // An event created before this request arrived can only be the provider's earlier copy of it.
     const duplicate = Date.parse(published.createdAt) < receivedAt.getTime();
     // Only now, with the event committed, does the log say it was accepted.

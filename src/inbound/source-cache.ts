@@ -91,6 +91,11 @@ export class SourceCache implements OnModuleInit, OnModuleDestroy {
     await this.redis.publish(CHANNEL, id).catch((error: Error) => this.logger.warn(`could not announce a source change; other processes see it within 5 s: ${error.message}`));
   }
 
+  /** Drops this process's copy only (the row is known to be gone already). */
+  forget(id: string): void {
+    this.forgetLocally(id);
+  }
+
   private async load(id: string): Promise<OpenedSource | null> {
     const generation = this.generation;
     const source = await this.sources.findOneBy({ id });

@@ -53,6 +53,15 @@ describe('inbound across API processes', () => {
     expect((await ingest(b, next.id, body, {})).status).toBe(200);
   });
 
+  it('answers 404 once the tenant is deleted through another process, whatever that process has cached', async () => {
+    const tenant = await createTenant(a.api);
+    const source = await createSource(tenant.id, { name: 'gone', verifier: { type: 'none' } });
+    expect((await ingest(b, source.id, '{"n":1}', {})).status).toBe(200);
+    expect((await a.api.delete(`/v1/tenants/${tenant.id}`)).status).toBe(204);
+    expect((await ingest(b, source.id, '{"n":2}', {})).status).toBe(404);
+    expect(await a.sql('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1', [tenant.id])).toEqual([{ n: 0 }]);
+  });
+
   it('logs every one of many concurrent requests, each with its own outcome, whichever process answered it', async () => {
     const tenant = await createTenant(a.api);
     const source = await createSource(tenant.id, { name: 'burst', verifier: hmac('s3cret') });
