@@ -24,7 +24,7 @@ function settings({ smoke, profile }) {
     // the knee: open-loop steps of kneeStepS each, p99 bound kneeP99Ms
     kneeStepS: smoke ? 1 : 20,
     kneeP99Ms: 50,
-    kneeMaxSteps: smoke ? 2 : 8,
+    kneeMaxSteps: smoke ? 1 : 8,
   });
   const base = Number(process.env.BENCH_PORT_BASE || 4710);
   const prefix = process.env.BENCH_QUEUE_PREFIX || 'herald-bench';

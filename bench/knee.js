@@ -1,13 +1,13 @@
 'use strict';
 // The knee: the highest open-loop rate a system holds with p99 ≤ a bound for a whole step (20 s in a full
-// run). The rate starts at a fraction of the closed-loop maximum and is stepped up until a step fails;
+// run). The rate starts at KNEE_START × the closed-loop maximum and goes up 15 % a step until one fails;
 // when the first step already fails it is stepped down instead. The same procedure for every part.
 
 /**
  * `step(rate)` runs the load for one step and resolves to { latency: { p99 }, failed, achievedRate }.
  * A step holds when p99 ≤ p99Ms, nothing failed and ≥ 95 % of the rate was achieved.
  */
-async function findKnee(step, { startRate, factor = 1.2, maxSteps = 8, p99Ms = 50, log = () => undefined }) {
+async function findKnee(step, { startRate, factor = 1.15, maxSteps = 8, p99Ms = 50, log = () => undefined }) {
   const steps = [];
   const holds = (r) => r.failed === 0 && r.latency.p99 !== null && r.latency.p99 <= p99Ms && r.achievedRate >= r.rate * 0.95;
   let rate = Math.max(1, Math.round(startRate));
@@ -32,6 +32,9 @@ async function findKnee(step, { startRate, factor = 1.2, maxSteps = 8, p99Ms = 5
   return { knee, firstFailing: failedAbove.length ? Math.min(...failedAbove) : null, p99Ms, steps };
 }
 
+/** Knees start at this fraction of the closed-loop maximum (an open-loop knee is usually 60–90 % of it). */
+const KNEE_START = 0.6;
+
 const fmtMs = (v) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
 
-module.exports = { findKnee };
+module.exports = { findKnee, KNEE_START };

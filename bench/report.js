@@ -48,13 +48,17 @@ function median(values) {
  * ((max − min) / median); a verdict is PASS only when every run passed. Rows are matched by measure.
  */
 function combine(runs) {
+  // a measure may name a figure of its run (the e2e rate, a backlog): rows match with their digits left out
   const keyed = runs.map((rows) => {
     const seen = new Map();
-    return new Map(rows.map((r) => {
-      const n = (seen.get(r.measure) || 0) + 1;
-      seen.set(r.measure, n);
-      return [`${r.measure}#${n}`, r];
-    }));
+    return new Map(
+      rows.map((r) => {
+        const measure = r.measure.replace(/[\d,.]+/g, '#').replace(/ \[.*\]$/, '');
+        const n = (seen.get(measure) || 0) + 1;
+        seen.set(measure, n);
+        return [`${measure}#${n}`, r];
+      }),
+    );
   });
   const order = [];
   for (const k of keyed) for (const key of k.keys()) if (!order.includes(key)) order.push(key);

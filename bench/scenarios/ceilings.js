@@ -4,6 +4,7 @@
 const path = require('node:path');
 const { spawnNode, waitFor, fmt } = require('../lib');
 const { num, row } = require('../report');
+const { KNEE_START } = require('../knee');
 const { beyondGenerator } = require('./generator');
 
 module.exports = {
@@ -12,7 +13,7 @@ module.exports = {
   async run(ctx) {
     const { P, results } = ctx;
     const c = results.ceilings;
-    const kneeOf = (max) => ({ startRate: max * 0.5, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps });
+    const kneeOf = (max) => ({ startRate: max * KNEE_START, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps });
 
     ctx.log('ceiling: bare NestJS/Fastify route');
     const bare = spawnNode(path.join(__dirname, '..', 'bare-nest.js'), { env: { PORT: String(ctx.PORTS.bare), NODE_ENV: 'production' }, name: 'bare-nest' });

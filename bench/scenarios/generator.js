@@ -5,6 +5,7 @@
 const path = require('node:path');
 const { spawnNode, waitFor } = require('../lib');
 const { num, row } = require('../report');
+const { KNEE_START } = require('../knee');
 
 module.exports = {
   name: 'load generator',
@@ -26,7 +27,7 @@ module.exports = {
     const knee = await ctx.measure('knee', {
       load: { origin, path: '/', headers, body: { fixed: body } },
       stepMs: P.kneeStepS * 1000,
-      knee: { startRate: max.rate * 0.5, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps },
+      knee: { startRate: max.rate * KNEE_START, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps },
     });
     await server.stop();
     ctx.results.ceilings.generator = { max, knee };

@@ -19,10 +19,10 @@ module.exports = {
     const rate = ctx.SMOKE ? 40 : 200;
     const backlog = ctx.SMOKE ? 300 : 20000;
     ctx.log(`hot endpoint: 20 endpoints at ${rate} events/s in all, alone, then beside one endpoint with ${fmt.int(backlog)} queued`);
-    const alone = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours alone', set, tag: 'hotn', rate, durationS: P.e2eS > 5 ? 20 : 3, warmS: P.e2eWarmS });
+    const alone = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours alone', set, tag: 'hotn', rate, durationS: ctx.SMOKE ? 2 : 20, warmS: P.e2eWarmS });
     await rx.reset('slowhot');
     await ctx.publishBatches('hot endpoint backlog', backlog, () => 'bench.hot');
-    const beside = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours beside it', set, tag: 'hotn', rate, durationS: P.e2eS > 5 ? 20 : 3, warmS: P.e2eWarmS });
+    const beside = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours beside it', set, tag: 'hotn', rate, durationS: ctx.SMOKE ? 2 : 20, warmS: P.e2eWarmS });
     const h = await rx.stats('slowhot', { window: beside.window });
     results.herald.hotEndpoint = {
       backlog,

@@ -3,6 +3,7 @@
 // sustained knee), batch ingest, and the composed ceiling of the parts on the ingest path.
 const { sleep, deleteKeys, fmt } = require('../lib');
 const { num, row } = require('../report');
+const { KNEE_START } = require('../knee');
 const { beyondGenerator } = require('./generator');
 
 /** 1 / Σ(1/ceiling): the most a path made of these parts in series can do. */
@@ -31,11 +32,11 @@ module.exports = {
     if (max.non2xx || max.errors) ctx.fail(`ingest: ${max.non2xx} non-2xx answers, ${max.errors} errors`);
     if (at80.failed) ctx.fail(`ingest at 80 %: ${at80.failed} requests failed ${JSON.stringify({ statuses: at80.statuses, errors: at80.errors })}`);
 
-    log(ctx, `sustained ingest: open loop stepped up from 50 % of the max, ${P.kneeStepS} s per step, until p99 > ${P.kneeP99Ms} ms`);
+    log(ctx, `sustained ingest: open loop stepped up from 60 % of the max, ${P.kneeStepS} s per step, until p99 > ${P.kneeP99Ms} ms`);
     results.knees.ingest = await ctx.measure('knee', {
       load: { origin: ctx.api, path: route, headers: ctx.jsonHeaders, body: { fixed: body } },
       stepMs: P.kneeStepS * 1000,
-      knee: { startRate: max.rate * 0.5, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps },
+      knee: { startRate: max.rate * KNEE_START, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps },
     });
     const c = results.ceilings;
     results.composed.ingest = { perSecond: composed(c.bareNest?.max.rate, c.pgGroup?.rowsPerSecond, c.bull?.addPerSecond), parts: { bareNest: c.bareNest?.max.rate, pgGroup: c.pgGroup?.rowsPerSecond, bullAdd: c.bull?.addPerSecond } };

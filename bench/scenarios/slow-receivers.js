@@ -37,8 +37,8 @@ module.exports = {
   needs: 'worker',
   slowDrain,
   async run(ctx) {
-    const { P, results } = ctx;
-    const windowS = P.e2eS > 5 ? 20 : 3;
+    const { results } = ctx;
+    const windowS = ctx.SMOKE ? 2 : 20;
     // backlogs sized for the targets (1 000 and 3 000 deliveries/s over the window), so the window never runs dry at target
     results.herald.slowOne = await slowDrain(ctx, { label: 'slow receivers, 1 endpoint', tag: 'slow1', endpoints: 1, backlog: ctx.SMOKE ? 200 : 1000 * windowS, windowS });
     results.herald.slowMany = await slowDrain(ctx, { label: 'slow receivers, 100 endpoints', tag: 'slowm', endpoints: ctx.SMOKE ? 20 : 100, backlog: ctx.SMOKE ? 400 : 3000 * windowS, windowS });
