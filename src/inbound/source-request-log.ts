@@ -49,6 +49,10 @@ export class SourceRequestLog implements BeforeApplicationShutdown {
   private readonly logger = new Logger(SourceRequestLog.name);
   private waiting: SourceRequest[] = [];
   private writing: Promise<void> | null = null;
+  /** Rows handed over, and rows done with (written or counted lost), in order: what `flushed` waits on. */
+  private handed = 0;
+  private done = 0;
+  private flushWaiters: { upTo: number; resolve: () => void }[] = [];
   private readonly failures: Counter;
 
   constructor(
@@ -65,13 +69,15 @@ export class SourceRequestLog implements BeforeApplicationShutdown {
   /** Queues the row; its id is taken now, so the log keeps the order in which requests were answered. */
   record(entry: SourceRequestEntry): void {
     this.waiting.push({ id: newId('req'), ...entry, contentType: entry.contentType?.slice(0, 256) ?? null, reason: entry.reason?.slice(0, 1000) ?? null });
-    if (this.waiting.length > WAITING_MAX) this.lose(this.waiting.splice(0, this.waiting.length - WAITING_MAX), 'too many waiting');
+    this.handed++;
+    if (this.waiting.length > WAITING_MAX) this.finish(this.lose(this.waiting.splice(0, this.waiting.length - WAITING_MAX), 'too many waiting'));
     this.writing ??= this.drain();
   }
 
-  /** Resolves once every row handed over before the call has been written (or counted as lost). */
-  async flushed(): Promise<void> {
-    while (this.writing) await this.writing;
+  /** Resolves once every row handed over before the call has been written (or counted as lost); later rows are not waited for. */
+  flushed(): Promise<void> {
+    if (this.done >= this.handed) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push({ upTo: this.handed, resolve }));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -83,6 +89,7 @@ export class SourceRequestLog implements BeforeApplicationShutdown {
       while (this.waiting.length) {
         const group = this.waiting.splice(0, GROUP_MAX);
         await this.write(group);
+        this.finish(group.length);
       }
     } finally {
       this.writing = null;
@@ -102,9 +109,20 @@ export class SourceRequestLog implements BeforeApplicationShutdown {
     }
   }
 
-  private lose(rows: SourceRequest[], why: string): void {
+  private finish(rows: number): void {
+    this.done += rows;
+    this.flushWaiters = this.flushWaiters.filter((w) => {
+      if (this.done < w.upTo) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Counts and logs rows that cannot be written (by source id, never their contents); returns how many. */
+  private lose(rows: SourceRequest[], why: string): number {
     this.failures.inc(rows.length);
     const sources = [...new Set(rows.map((r) => r.sourceId))].slice(0, 10).join(', ');
     this.logger.warn(`could not write ${rows.length} inbound request log row(s) (sources ${sources}): ${why}`);
+    return rows.length;
   }
 }
