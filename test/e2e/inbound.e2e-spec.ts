@@ -90,7 +90,7 @@ describe('inbound sources', () => {
 
       const tampered = await ingest(source.id, payload.replace('4200', '1'), headers);
       expect(tampered.status).toBe(401);
-      expect(tampered.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'the request could not be verified: signature mismatch' });
+      expect(tampered.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'the request could not be verified: signature mismatch', requestId: expect.any(String) });
       const unsigned = await ingest(source.id, payload, { 'content-type': 'application/json' });
       expect(unsigned.status).toBe(401);
       expect(await herald.sql('SELECT id FROM events WHERE tenant_id = $1', [tenant.id])).toEqual([{ id: first.body.eventId }]);
