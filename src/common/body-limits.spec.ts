@@ -4,8 +4,8 @@ describe('bodyLimitFor', () => {
   const config = { maxPayloadBytes: 262_144, limits: { maxBodyBytes: 65_536 } };
   const limit = (method: string, path: string) => bodyLimitFor(method, path, config, 500);
 
-  it('gives publishing and inbound a payload and its envelope', () => {
-    expect(limit('POST', '/v1/tenants/:tenantId/events')).toBe(262_144 + ENVELOPE_BYTES);
+  it('gives inbound a payload and its envelope, a single publish twice the payload', () => {
+    expect(limit('POST', '/v1/tenants/:tenantId/events')).toBe(2 * 262_144 + ENVELOPE_BYTES);
     expect(limit('POST', '/in/:sourceId')).toBe(262_144 + ENVELOPE_BYTES);
   });
 

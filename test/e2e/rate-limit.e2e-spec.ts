@@ -153,9 +153,12 @@ describe('per-endpoint limits and health, two workers', () => {
       const s = (await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/stats`)).body;
       return s.circuit.state === 'open' && s;
     });
-    expect(Date.parse(during.circuit.until)).toBeGreaterThan(Date.now());
+    // Observed whenever the poll got there (on a busy machine, possibly after the probe was sent): the
+    // cool-down ends no earlier than COOLDOWN_MS after the 10th failure, and the failures are exactly 10.
+    expect(Date.parse(during.circuit.until)).toBeGreaterThanOrEqual(opened + COOLDOWN_MS - 50);
     expect(during.circuit.consecutiveFailures).toBeGreaterThanOrEqual(10);
-    expect(during.lastHour).toMatchObject({ attempts: 10, succeeded: 0, failed: 10, successRate: 0 });
+    expect(during.lastHour.failed).toBe(10);
+    expect(during.lastHour.attempts).toBe(10 + during.lastHour.succeeded);
     await waitFor('all 10 delivered', async () => (await cluster.sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [endpoint.id])).length === 10, 20_000);
     expect(r.received).toHaveLength(20);
     // The retries (due after ~0.5 s) waited for the cool-down instead of burning attempts: nothing arrived

@@ -90,7 +90,7 @@ describe('security', () => {
 
         const logs = herald.output();
         expect(logs.length).toBeGreaterThan(0);
-        expect(logs).toContain('"level":"debug"'); // debug logging was on
+        expect(logs).toContain('"level":"info"'); // verbose logging was on
         const forbidden: [string, string][] = [
           ['admin key', ADMIN_KEY],
           ['tenant key', key],
