@@ -17,13 +17,15 @@ export function echoRequestId(request: FastifyRequest, reply: FastifyReply, done
  * authorises (admin-only routes, the path's tenant).
  */
 export function checkKeyOnArrival(authenticator: Authenticator) {
-  return async (request: FastifyRequest & AuthedRequest, reply: FastifyReply): Promise<void> => {
-    if (!request.routeOptions.url?.startsWith('/v1/')) return;
+  return async (request: FastifyRequest & AuthedRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (!request.routeOptions.url?.startsWith('/v1/')) return undefined;
     try {
       request.principal = await authenticator.principalOf(request.headers.authorization);
+      return undefined;
     } catch (error) {
       const { body, headers } = toErrorBody(error);
-      await reply.status(body.statusCode).headers(headers).send({ ...body, requestId: request.id });
+      // Returning the reply ends the request here: no body is read, no handler runs.
+      return reply.status(body.statusCode).headers(headers).send({ ...body, requestId: request.id });
     }
   };
 }
