@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { DeliveriesWorkerModule } from './deliveries/deliveries-worker.module';
 import { HealthController } from './health/health.controller';
 import { InboundWorkerModule } from './inbound/inbound-worker.module';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
@@ -22,7 +23,7 @@ export class AppModule {
     if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, InboundWorkerModule);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, MetricsModule, QueuesModule.forConfig(config), ...roleModules],
+      imports: [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, MetricsModule, QueuesModule.forConfig(config), ...roleModules],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
     };

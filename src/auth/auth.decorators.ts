@@ -37,3 +37,10 @@ export const CurrentTenant = createParamDecorator((_: unknown, ctx: ExecutionCon
   if (!tenant) throw new Error('CurrentTenant used on a route without @TenantRoute()');
   return tenant;
 });
+
+/** Who is calling: the admin key, or a tenant key (set by the AuthGuard). */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const principal = ctx.switchToHttp().getRequest<AuthedRequest>().principal;
+  if (!principal) throw new Error('CurrentPrincipal used on a public route');
+  return principal;
+});

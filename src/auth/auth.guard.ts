@@ -1,21 +1,17 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { HeraldConfig } from '../config/config';
-import { CONFIG } from '../config/config.module';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../common/errors';
-import { safeEqual } from '../common/secrets';
+import { ForbiddenError, NotFoundError } from '../common/errors';
 import { TenantsService } from '../tenants/tenants.service';
 import { ACCESS, Access, AuthedRequest } from './auth.decorators';
-import { ApiKeysService } from './api-keys.service';
+import { Authenticator } from './authenticator';
 
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeysService,
+    private readonly authenticator: Authenticator,
     private readonly tenants: TenantsService,
-    @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -23,18 +19,8 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthedRequest>();
 
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthorizedError('missing bearer key: send Authorization: Bearer <key>');
-    const key = match[1];
-
-    if (safeEqual(key, this.config.adminKey)) {
-      request.principal = { kind: 'admin' };
-    } else {
-      const tenantId = await this.keys.tenantOf(key);
-      if (!tenantId) throw new UnauthorizedError('the key is not valid');
-      request.principal = { kind: 'tenant', tenantId };
-    }
+    // Usually known already: the key is checked when the request arrives, before its body is read (bootstrap.ts).
+    request.principal ??= await this.authenticator.principalOf(request.headers.authorization);
 
     if (access !== 'tenant' && request.principal.kind !== 'admin') throw new ForbiddenError('this route needs the admin key');
 

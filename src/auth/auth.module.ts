@@ -5,10 +5,11 @@ import { TenantsModule } from '../tenants/tenants.module';
 import { ApiKey } from './api-key.entity';
 import { ApiKeysService } from './api-keys.service';
 import { AuthGuard } from './auth.guard';
+import { Authenticator } from './authenticator';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey]), TenantsModule],
-  providers: [ApiKeysService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [ApiKeysService],
+  providers: [ApiKeysService, Authenticator, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [ApiKeysService, Authenticator],
 })
 export class AuthModule {}

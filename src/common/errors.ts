@@ -45,6 +45,16 @@ export class PayloadTooLargeError extends DomainError {
   readonly title = 'Payload Too Large';
 }
 
+/** A request that is well-formed but asks for more than a configured limit allows; retrying it as is cannot succeed. */
+export class LimitExceededError extends DomainError {
+  readonly status = 422;
+  readonly title = 'Unprocessable Entity';
+  constructor(field: string, message: string) {
+    super(message);
+    this.details = [{ field, message }];
+  }
+}
+
 export class RateLimitedError extends DomainError {
   readonly status = 429;
   readonly title = 'Too Many Requests';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseAllowList } from '../deliveries/address-guard';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -45,8 +46,28 @@ export interface HeraldConfig {
   circuitCooldownMs: number;
   /** An endpoint failing continuously for this long is disabled (disabledReason "failing"). */
   disableAfterMs: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `silent` only for tests that run the app in-process. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   version: string;
+  /** Limits and timeouts that protect the service from its clients and from a stopped database (README, Operations). */
+  limits: {
+    /** A client must have sent its whole request (headers and body) within this, or it is disconnected. */
+    requestTimeoutMs: number;
+    /** ... and its headers within this. */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** The body of any route other than publishing and /in/*. */
+    maxBodyBytes: number;
+    /** Live endpoints a tenant may have. */
+    maxEndpointsPerTenant: number;
+    /** Delivery rows one publish request may create (events × matching endpoints). */
+    maxDeliveriesPerRequest: number;
+    /** Opening a PostgreSQL connection may take this long before the request answers 503. */
+    dbConnectTimeoutMs: number;
+    /** A statement may run this long (server and client side) before it is cancelled. */
+    dbStatementTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -130,6 +151,13 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
 
   const shards = int(env, 'HERALD_SHARDS', 8, 1, 1024);
   const level = (env.HERALD_LOG_LEVEL || 'info') as HeraldConfig['logLevel'];
+  const requestTimeoutMs = int(env, 'HERALD_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  const allowPrivateNetworks = env.HERALD_ALLOW_PRIVATE_NETWORKS || '';
+  try {
+    parseAllowList(allowPrivateNetworks);
+  } catch (error) {
+    throw new ConfigError(`HERALD_ALLOW_PRIVATE_NETWORKS must be comma-separated CIDRs such as 127.0.0.0/8,::1/128: ${(error as Error).message}`);
+  }
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError('HERALD_LOG_LEVEL must be debug, info, warn or error');
 
   return {
@@ -147,7 +175,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
     workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
     shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),
-    allowPrivateNetworks: env.HERALD_ALLOW_PRIVATE_NETWORKS || '',
+    allowPrivateNetworks,
     maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
     retentionDays: int(env, 'HERALD_RETENTION_DAYS', 30, 1, 3650),
     publicUrl: env.HERALD_PUBLIC_URL ? url(env, 'HERALD_PUBLIC_URL', '', ['http:', 'https:']).replace(/\/+$/, '') : undefined,
@@ -162,6 +190,16 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     version,
+    limits: {
+      requestTimeoutMs,
+      headersTimeoutMs: Math.min(requestTimeoutMs, int(env, 'HERALD_HEADERS_TIMEOUT_MS', 20_000, 100, 3_600_000)),
+      keepAliveTimeoutMs: int(env, 'HERALD_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+      maxBodyBytes: int(env, 'HERALD_MAX_BODY_BYTES', 65_536, 1024, 16 * 1024 * 1024),
+      maxEndpointsPerTenant: int(env, 'HERALD_MAX_ENDPOINTS_PER_TENANT', 1000, 1, 1_000_000),
+      maxDeliveriesPerRequest: int(env, 'HERALD_MAX_DELIVERIES_PER_REQUEST', 20_000, 1, 10_000_000),
+      dbConnectTimeoutMs: int(env, 'HERALD_DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      dbStatementTimeoutMs: int(env, 'HERALD_DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { InvalidInputError, LimitExceededError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
@@ -54,6 +54,11 @@ export class EndpointsService {
 
   async create(tenant: Tenant, dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
     this.checkAddress(dto.url);
+    // Bounds every publish's fan-out. Counted without a lock: concurrent creates may pass it by a few.
+    const cap = this.config.limits.maxEndpointsPerTenant;
+    if ((await this.endpoints.countBy({ tenantId: tenant.id, deletedAt: IsNull() })) >= cap) {
+      throw new LimitExceededError('url', `this tenant has ${cap} endpoints, the most allowed (HERALD_MAX_ENDPOINTS_PER_TENANT); delete one first`);
+    }
     const secret = dto.secret ?? generateSecret();
     const now = new Date();
     const endpoint = this.endpoints.create({

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { isUnavailable } from '../common/error.filter';
+import { LimitExceededError } from '../common/errors';
 import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
 import { EnqueueItem } from '../queues/delivery-queues';
@@ -29,6 +31,8 @@ export interface PublishedEvent {
 
 interface Waiting {
   events: NewEvent[];
+  /** Delivery rows its events fan out to (counted before it joins a group). */
+  deliveries: number;
   resolve: (result: PublishedEvent[]) => void;
   reject: (error: unknown) => void;
 }
@@ -70,6 +74,9 @@ const MAX_STALE_RETRIES = 5;
 function versionParams(versions: Map<string, string>): [string[], string[]] {
   return [[...versions.keys()], [...versions.values()]];
 }
+
+/** Delivery rows per INSERT: a large fan-out is written in several bounded statements of one transaction. */
+export const DELIVERY_INSERT_ROWS = 5000;
 
 /** Shifts a statement's $n placeholders by `by`, to run it after another's parameters. */
 function renumber(sql: string, by: number): string {
@@ -121,22 +128,45 @@ export class EventPublisher {
     private readonly rateLimiter: EndpointRateLimiter,
   ) {}
 
-  publish(events: NewEvent[]): Promise<PublishedEvent[]> {
+  /**
+   * Refuses (422, nothing written, before joining a commit group) a request whose events would create more
+   * delivery rows than HERALD_MAX_DELIVERIES_PER_REQUEST: that bounds the memory and the statements of
+   * every commit, and one such request never fails the others.
+   */
+  async publish(events: NewEvent[]): Promise<PublishedEvent[]> {
+    const deliveries = await this.countFanOut(events);
+    const limit = this.config.limits.maxDeliveriesPerRequest;
+    if (deliveries > limit) {
+      throw new LimitExceededError(
+        events.length > 1 ? 'events' : 'eventType',
+        `this request would create ${deliveries} deliveries (events × matching endpoints), more than the ${limit} allowed per request (HERALD_MAX_DELIVERIES_PER_REQUEST); send fewer events per request`,
+      );
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+      this.waiting.push({ events, deliveries, resolve, reject });
       this.waitingEvents += events.length;
       this.schedule();
     });
   }
 
+  private async countFanOut(events: NewEvent[]): Promise<number> {
+    let count = 0;
+    for (const event of events) count += (await this.endpoints.matching(event.tenantId, event)).endpoints.length;
+    return count;
+  }
+
   // Two commits may run at once (the pool has room); more would only queue up inside PostgreSQL.
+  // A group holds at most publishBatchMax events and maxDeliveriesPerRequest deliveries (one request may be alone above the first).
   private schedule(): void {
     if (this.flushing >= 2 || this.waiting.length === 0) return;
     const group: Waiting[] = [];
     let size = 0;
-    while (this.waiting.length && (size === 0 || size + this.waiting[0].events.length <= this.config.publishBatchMax)) {
+    let deliveries = 0;
+    const fits = (next: Waiting) => size + next.events.length <= this.config.publishBatchMax && deliveries + next.deliveries <= this.config.limits.maxDeliveriesPerRequest;
+    while (this.waiting.length && (size === 0 || fits(this.waiting[0]))) {
       const next = this.waiting.shift()!;
       size += next.events.length;
+      deliveries += next.deliveries;
       group.push(next);
     }
     this.waitingEvents -= size;
@@ -156,11 +186,13 @@ export class EventPublisher {
         offset += w.events.length;
       }
     } catch (error) {
-      if (group.length === 1) {
-        group[0].reject(error);
+      // PostgreSQL unreachable or timing out: every member would fail the same way, one timeout after
+      // another, so they all get their 503 now.
+      if (group.length === 1 || isUnavailable(error)) {
+        for (const w of group) w.reject(error);
         return;
       }
-      // One request's failure must not fail the others that happened to share its commit.
+      // A data error (one request's bad value): it must not fail the others that happened to share its commit.
       for (const w of group) {
         await this.commit(w.events).then(w.resolve, w.reject);
       }
@@ -188,6 +220,7 @@ export class EventPublisher {
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
+    const toEnqueue = (deliveries: NewDelivery[]) => enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
       const fresh = await this.db.transaction(async (tx) => {
@@ -201,12 +234,9 @@ export class EventPublisher {
           await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
         }
         const deliveries = await this.fanOut(rows, now, versions);
-        // FOR SHARE holds off endpoint changes (their trigger updates the tenant row) until this commit is done.
-        const [tenants, current] = versionParams(versions);
-        const locked: { id: string; version: string }[] = await tx.query(`SELECT id, endpoints_version::text AS version FROM tenants WHERE id = ANY($1::varchar[]) FOR SHARE`, [tenants]);
-        if (locked.some((t) => t.version !== current[tenants.indexOf(t.id)])) throw STALE;
-        if (deliveries.length) await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries, now));
-        enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
+        if (!(await this.versionsCurrent(tx, versions))) throw STALE;
+        await this.insertDeliveries(tx, deliveries, now);
+        toEnqueue(deliveries);
         return true;
       }).catch((error) => {
         if (error === STALE) return false;
@@ -214,20 +244,44 @@ export class EventPublisher {
       });
       if (!fresh) return undefined;
     } else {
-      // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
       const deliveries = await this.fanOut(rows, now, versions);
-      const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
-      const [{ ok }]: { ok: boolean }[] = await this.db.query(
-        `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 7)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
-        params,
-      );
-      if (!ok) return undefined;
-      enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
+      if (deliveries.length <= DELIVERY_INSERT_ROWS) {
+        // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
+        const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
+        const [{ ok }]: { ok: boolean }[] = await this.db.query(
+          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 7)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+          params,
+        );
+        if (!ok) return undefined;
+      } else {
+        const ok = await this.db.transaction(async (tx) => {
+          if (!(await this.versionsCurrent(tx, versions))) return false;
+          await tx.query(INSERT_EVENTS, eventParams(rows));
+          await this.insertDeliveries(tx, deliveries, now);
+          return true;
+        });
+        if (!ok) return undefined;
+      }
+      toEnqueue(deliveries);
     }
 
     this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
     this.enqueueAfterCommit(enqueue);
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
+  }
+
+  private async insertDeliveries(tx: EntityManager, deliveries: NewDelivery[], now: Date): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_ROWS) {
+      await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries.slice(i, i + DELIVERY_INSERT_ROWS), now));
+    }
+  }
+
+  /** In a transaction: the tenants' endpoint lists are still those fan-out used; FOR SHARE holds off changes (their trigger updates the tenant row) until the commit. */
+  private async versionsCurrent(tx: EntityManager, versions: Map<string, string>): Promise<boolean> {
+    const [tenants, current] = versionParams(versions);
+    if (tenants.length === 0) return true;
+    const locked: { id: string; version: string }[] = await tx.query(`SELECT id, endpoints_version::text AS version FROM tenants WHERE id = ANY($1::varchar[]) FOR SHARE`, [tenants]);
+    return locked.every((t) => t.version === current[tenants.indexOf(t.id)]);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { AdminOnly, CurrentPrincipal, CurrentTenant, Principal, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { Tenant } from './tenant.entity';
@@ -34,11 +34,12 @@ export class TenantsController {
     return TenantView.of(tenant);
   }
 
+  /** uid, publishRateLimitPerSecond and metadata are the producer's: a tenant key that sets them gets 403 naming them. */
   @Patch(':tenantId')
   @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
-  update(@CurrentTenant() tenant: Tenant, @Body() dto: UpdateTenantDto): Promise<TenantView> {
-    return this.tenants.update(tenant, dto);
+  update(@CurrentTenant() tenant: Tenant, @CurrentPrincipal() principal: Principal, @Body() dto: UpdateTenantDto): Promise<TenantView> {
+    return this.tenants.update(tenant, dto, principal.kind === 'admin');
   }
 
   @Delete(':tenantId')

@@ -165,7 +165,9 @@ describe('fuzzing every route', () => {
         parsed.error.length > 0 &&
         typeof parsed.message === 'string' &&
         parsed.message.length > 0 &&
-        keys.every((k) => ['statusCode', 'error', 'message', 'details'].includes(k)) &&
+        typeof parsed.requestId === 'string' &&
+        parsed.requestId === res.headers.get('x-request-id') &&
+        keys.every((k) => ['statusCode', 'error', 'message', 'details', 'requestId'].includes(k)) &&
         (parsed.details === undefined || (Array.isArray(parsed.details) && parsed.details.every((d: any) => typeof d.field === 'string' && typeof d.message === 'string')));
       if (!shapeOk) throw new Error(`wrong error body: ${what}`);
       if (res.status === 400 && !parsed.details?.length) throw new Error(`400 without details naming the field: ${what}`);

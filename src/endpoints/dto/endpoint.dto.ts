@@ -22,6 +22,7 @@ import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
+import { endpointHeadersProblem } from '../endpoint-headers';
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -50,9 +51,7 @@ function IsWebhookSecret() {
     });
 }
 
-// Headers Herald sets itself or that would break the request.
-const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|keep-alive|upgrade|te|trailer|user-agent)$/i;
-
+/** Extra headers that every delivery can carry: see endpointHeadersProblem for what is refused and why. */
 function IsExtraHeaders() {
   return (target: object, propertyName: string) =>
     registerDecorator({
@@ -60,16 +59,8 @@ function IsExtraHeaders() {
       target: target.constructor,
       propertyName,
       validator: {
-        validate(value: unknown) {
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-          const entries = Object.entries(value as Record<string, unknown>);
-          return (
-            entries.length <= 50 &&
-            entries.every(([name, v]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/.test(name) && !RESERVED_HEADERS.test(name) && typeof v === 'string' && v.length <= 4096 && !/[\r\n\0]/.test(v))
-          );
-        },
-        defaultMessage: (args: ValidationArguments) =>
-          `${args.property} must map valid header names (not webhook-*, content-type, host, user-agent or hop-by-hop headers) to single-line strings`,
+        validate: (value: unknown) => endpointHeadersProblem(value) === null,
+        defaultMessage: (args: ValidationArguments) => `${args.property}: ${endpointHeadersProblem(args.value) ?? 'invalid'}`,
       },
     });
 }

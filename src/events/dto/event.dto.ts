@@ -5,6 +5,9 @@ import { AsParsed } from '../../common/validation';
 import { PageQuery } from '../../common/pagination';
 import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
 
+/** The most events one batch request may carry. */
+export const MAX_BATCH_EVENTS = 500;
+
 export class PublishEventDto {
   @ApiProperty({ example: 'invoice.paid', pattern: EVENT_TYPE_PATTERN.source })
   @IsString()
@@ -24,10 +27,10 @@ export class PublishEventDto {
 }
 
 export class PublishBatchDto {
-  @ApiProperty({ type: [PublishEventDto], maxItems: 500 })
+  @ApiProperty({ type: [PublishEventDto], maxItems: MAX_BATCH_EVENTS })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(500)
+  @ArrayMaxSize(MAX_BATCH_EVENTS)
   @ValidateNested({ each: true })
   @Type(() => PublishEventDto)
   events: PublishEventDto[];
