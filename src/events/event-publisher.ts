@@ -177,7 +177,13 @@ export class EventPublisher {
     });
   }
 
-  private async commitGroup(group: Waiting[]): Promise<void> {
+  /**
+   * Commits a group. PostgreSQL unreachable or timing out: the whole group is tried once more (a pool that
+   * was only saturated for a moment recovers), then every member gets its 503 at once rather than one
+   * timeout after another. A data error (one request's bad value) is retried member by member, so it
+   * fails only its own request.
+   */
+  private async commitGroup(group: Waiting[], retried = false): Promise<void> {
     try {
       const results = await this.commit(group.flatMap((w) => w.events));
       let offset = 0;
@@ -186,13 +192,12 @@ export class EventPublisher {
         offset += w.events.length;
       }
     } catch (error) {
-      // PostgreSQL unreachable or timing out: every member would fail the same way, one timeout after
-      // another, so they all get their 503 now.
-      if (group.length === 1 || isUnavailable(error)) {
+      if (isUnavailable(error)) {
+        if (!retried) return this.commitGroup(group, true);
         for (const w of group) w.reject(error);
         return;
       }
-      // A data error (one request's bad value): it must not fail the others that happened to share its commit.
+      if (group.length === 1) return group[0].reject(error);
       for (const w of group) {
         await this.commit(w.events).then(w.resolve, w.reject);
       }

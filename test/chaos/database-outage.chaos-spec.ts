@@ -8,9 +8,9 @@ const CONNECT_TIMEOUT_MS = 1000;
 const STATEMENT_TIMEOUT_MS = 2000;
 const REQUESTS = 24;
 /**
- * Every answer must come within this: a few rounds of the configured timeouts plus generous slack for a
- * busy machine. Failing a commit group member by member would take REQUESTS × (a timeout of at least
- * 1 s), well above it, which is what this test guards against.
+ * Every answer must come within this: a few rounds of the configured timeouts (a group is tried twice; two
+ * groups commit at once, a third waits for one) plus slack for a busy machine. Failing a commit group
+ * member by member would take REQUESTS × (a timeout of at least 1 s), well above it: what this guards against.
  */
 const BOUND_MS = 3 * (CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 1000) + 3000;
 
