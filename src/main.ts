@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { startTracing } from './tracing/tracing';
 import { INestApplication, Logger } from '@nestjs/common';
 import { createApp, runMigrations } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before Nest: the tracer provider is global and must be there when the first request arrives.
+  startTracing(config.tracing, version);
   if (config.migrate && config.role !== 'worker') {
     const applied = await runMigrations(config);
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);

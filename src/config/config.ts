@@ -42,6 +42,21 @@ export interface HeraldConfig {
   disableAfterMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   version: string;
+  /** Endpoints with series of their own in the metrics (the busiest); the rest are labelled "other". */
+  metricsTopEndpoints: number;
+  /** Tenants with series of their own in the metrics; the rest are labelled "other". */
+  metricsTopTenants: number;
+  tracing: TracingConfig;
+}
+
+/**
+ * OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is
+ * set and OTEL_SDK_DISABLED is not true. Only these decide; the SDK itself reads the other standard
+ * OTEL_* variables (headers, protocol details, sampler, resource attributes), as OpenTelemetry documents them.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +117,15 @@ export function parseShardList(raw: string | undefined, shards: number): number[
   return [...picked].sort((a, b) => a - b);
 }
 
+function tracingConfig(env: Env): TracingConfig {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (env[endpoint]) url(env, endpoint, '', ['http:', 'https:']);
+  return {
+    enabled: !!env[endpoint] && !bool(env, 'OTEL_SDK_DISABLED', false),
+    serviceName: env.OTEL_SERVICE_NAME || 'herald',
+  };
+}
+
 export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
   const nodeEnv = env.NODE_ENV || 'production';
   const dev = nodeEnv === 'development' || nodeEnv === 'test';
@@ -155,6 +179,9 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     version,
+    metricsTopEndpoints: int(env, 'HERALD_METRICS_TOP_ENDPOINTS', 20, 0, 1000),
+    metricsTopTenants: int(env, 'HERALD_METRICS_TOP_TENANTS', 100, 0, 10000),
+    tracing: tracingConfig(env),
   };
 }
 

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { MetricsService } from '../metrics/metrics.service';
 import { AttemptTrigger } from './delivery.entity';
 
 /** What an attempt needs of its delivery and event. */
@@ -13,6 +14,8 @@ export interface DeliveryState {
   next_trigger: AttemptTrigger;
   payload: string;
   source_headers: Record<string, string> | null;
+  /** The publish request's traceparent (the attempt's span continues its trace); null when not traced. */
+  trace_context: string | null;
 }
 
 interface Waiting {
@@ -36,7 +39,10 @@ export class DeliveryStateLoader {
   private scheduled = false;
   batchMax = LOAD_BATCH_MAX;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   /** The delivery's state, or undefined if it does not exist (purged). */
   load(id: string): Promise<DeliveryState | undefined> {
@@ -55,6 +61,7 @@ export class DeliveryStateLoader {
   private next(): void {
     if (this.loading || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0, this.batchMax);
+    this.metrics?.observeStateLoadBatch(batch.length);
     this.loading = true;
     void this.query([...new Set(batch.map((w) => w.id))])
       .then(
@@ -69,7 +76,7 @@ export class DeliveryStateLoader {
 
   private async query(ids: string[]): Promise<Map<string, DeliveryState>> {
     const rows: DeliveryState[] = await this.db.query(
-      `SELECT d.id, d.event_id, d.endpoint_id, d.status, d.attempt_count, d.next_trigger, e.payload, e.source_headers
+      `SELECT d.id, d.event_id, d.endpoint_id, d.status, d.attempt_count, d.next_trigger, e.payload, e.source_headers, e.trace_context
        FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ANY($1::varchar[])`,
       [ids],
     );

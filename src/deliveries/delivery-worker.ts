@@ -10,6 +10,7 @@ import { EndpointCache } from '../endpoints/endpoint-cache';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { DeliveryTracing } from '../tracing/delivery-tracing';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, SLOT_LEAD_MS, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
 import { InFlightLimiter } from '../rate-limit/in-flight';
 import { SlotReservations } from '../rate-limit/slot-reservations';
@@ -85,6 +86,7 @@ export class DeliveryWorker {
     private readonly claims: AttemptClaim,
     private readonly recorder: AttemptRecorder,
     private readonly states: DeliveryStateLoader,
+    private readonly tracing: DeliveryTracing,
   ) {}
 
   private get circuitSettings(): CircuitSettings {
@@ -151,10 +153,10 @@ export class DeliveryWorker {
 
   private async sendAndRecord(state: DeliveryState, endpoint: Endpoint, job: DeliveryJob, probe: boolean): Promise<void> {
     const startedAt = new Date();
-    const result = await this.send(endpoint, state, startedAt);
+    const result = await this.send(endpoint, state, startedAt, job.attempt);
     const outcome = decideOutcome(result, endpoint.retryPolicy, job.attempt, Math.random);
     const recorded = await this.record(state, endpoint, job.attempt, startedAt, result, outcome, probe);
-    this.observe(result, outcome);
+    this.observe(endpoint, result, outcome);
     if (recorded && outcome.kind === 'retry') {
       await enqueueDeliveries(this.queues, [{ deliveryId: state.id, endpointId: endpoint.id, attempt: job.attempt + 1, delayMs: outcome.delayMs }]).catch((error: Error) =>
         this.logger.warn(`could not enqueue the retry of ${state.id}; the sweeper will: ${error.message}`),
@@ -206,17 +208,22 @@ export class DeliveryWorker {
     return gate;
   }
 
-  private send(endpoint: Endpoint, state: DeliveryState, startedAt: Date): Promise<SendResult> {
-    const request = buildWebhookRequest({
-      endpoint,
-      eventId: state.event_id,
-      payload: state.payload,
-      sourceHeaders: state.source_headers,
-      signingSecrets: this.endpointsService.signingSecrets(endpoint),
-      userAgent: `Herald/${this.config.version}`,
-      startedAt,
+  /** The request, in the attempt's span (in the event's trace) and counted as in flight while it runs. */
+  private send(endpoint: Endpoint, state: DeliveryState, startedAt: Date, attempt: number): Promise<SendResult> {
+    const span = { url: endpoint.url, attempt, tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: state.id, eventId: state.event_id };
+    return this.tracing.attempt(state.trace_context, span, (traceparent) => {
+      const request = buildWebhookRequest({
+        endpoint,
+        eventId: state.event_id,
+        payload: state.payload,
+        sourceHeaders: state.source_headers,
+        signingSecrets: this.endpointsService.signingSecrets(endpoint),
+        userAgent: `Herald/${this.config.version}`,
+        startedAt,
+        traceparent,
+      });
+      return this.metrics.trackInFlight(() => this.sender.send(request));
     });
-    return this.sender.send(request);
   }
 
   /**
@@ -299,7 +306,7 @@ export class DeliveryWorker {
   /** No attempt possible (endpoint deleted): dead-lettered with the reason. */
   private async finishWithoutAttempt(state: DeliveryState, reason: string): Promise<void> {
     await this.db.query(`UPDATE deliveries SET status = 'dead', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [state.id, reason]);
-    this.metrics.deliveriesFinished.inc({ status: 'dead' });
+    this.metrics.recordFinished(null, state.endpoint_id, 'dead');
   }
 
   /** The endpoint is disabled: the delivery waits, unscheduled, until the endpoint is enabled again. */
@@ -307,10 +314,8 @@ export class DeliveryWorker {
     await this.db.query(`UPDATE deliveries SET next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' AND attempt_count = $2`, [state.id, state.attempt_count]);
   }
 
-  private observe(result: SendResult, outcome: Outcome): void {
+  private observe(endpoint: Endpoint, result: SendResult, outcome: Outcome): void {
     const label = outcome.kind === 'succeeded' ? 'success' : result.error === null ? 'http_error' : KNOWN_ERRORS.has(result.error) ? result.error : 'other';
-    this.metrics.attempts.inc({ outcome: label });
-    this.metrics.attemptDuration.observe(result.durationMs / 1000);
-    if (outcome.kind !== 'retry') this.metrics.deliveriesFinished.inc({ status: outcome.kind });
+    this.metrics.recordAttempt({ tenantId: endpoint.tenantId, endpointId: endpoint.id, outcome: label, durationMs: result.durationMs, finished: outcome.kind === 'retry' ? null : outcome.kind });
   }
 }

@@ -9,6 +9,7 @@ export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 @Index('deliveries_endpoint_id_id_idx', ['endpointId', 'id'])
 @Index('deliveries_event_id_idx', ['eventId'])
 @Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
+@Index('deliveries_dead_idx', ['tenantId', 'endpointId'], { where: "status = 'dead'" })
 export class Delivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

@@ -32,6 +32,7 @@ export function endpointView(e: Endpoint): EndpointView {
     retryPolicy: e.retryPolicy,
     headers: e.headers,
     metadata: e.metadata,
+    sendTraceparent: e.sendTraceparent,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -71,6 +72,7 @@ export class EndpointsService {
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
       headers: dto.headers ?? {},
       metadata: dto.metadata ?? {},
+      sendTraceparent: dto.sendTraceparent ?? false,
       createdAt: now,
       updatedAt: now,
     });
@@ -108,6 +110,7 @@ export class EndpointsService {
     if (dto.retryPolicy !== undefined) endpoint.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
     if (dto.headers !== undefined) endpoint.headers = dto.headers;
     if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
+    if (dto.sendTraceparent !== undefined) endpoint.sendTraceparent = dto.sendTraceparent;
     if (dto.disabled === true && !wasDisabled) {
       endpoint.disabled = true;
       endpoint.disabledReason = 'manual';

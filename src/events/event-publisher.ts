@@ -9,6 +9,7 @@ import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, enqueueDeliveries } from 
 import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
+import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -17,6 +18,8 @@ export interface NewEvent {
   payload: string;
   idempotencyKey?: string;
   sourceHeaders?: Record<string, string> | null;
+  /** Set by the publisher when tracing is on: the publish request's traceparent, kept for the attempts. */
+  traceparent?: string | null;
 }
 
 export interface PublishedEvent {
@@ -28,6 +31,7 @@ export interface PublishedEvent {
 
 interface Waiting {
   events: NewEvent[];
+  trace?: PublishTrace;
   resolve: (result: PublishedEvent[]) => void;
   reject: (error: unknown) => void;
 }
@@ -50,8 +54,8 @@ interface NewDelivery {
   sendAt?: number;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])`;
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context)
+  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[])`;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
@@ -71,6 +75,7 @@ function eventParams(rows: Row[]): unknown[] {
     rows.map((r) => r.event.idempotencyKey ?? null),
     rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
     rows.map((r) => r.createdAt),
+    rows.map((r) => r.event.traceparent ?? null),
   ];
 }
 
@@ -105,11 +110,21 @@ export class EventPublisher {
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
     private readonly rateLimiter: EndpointRateLimiter,
-  ) {}
+    private readonly tracing: PublishTracing,
+  ) {
+    metrics.watchGroupCommitQueue('publish', () => this.waitingEvents);
+  }
 
   publish(events: NewEvent[]): Promise<PublishedEvent[]> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+    const started = performance.now();
+    const trace = this.tracing.enabled ? this.tracing.current() : undefined;
+    if (trace) events = events.map((e) => ({ ...e, traceparent: trace.traceparent }));
+    return new Promise<PublishedEvent[]>((resolve, reject) => {
+      const done = (result: PublishedEvent[]) => {
+        this.metrics.publishDuration.observe((performance.now() - started) / 1000);
+        resolve(result);
+      };
+      this.waiting.push({ events, trace, resolve: done, reject });
       this.waitingEvents += events.length;
       this.schedule();
     });
@@ -135,7 +150,8 @@ export class EventPublisher {
 
   private async commitGroup(group: Waiting[]): Promise<void> {
     try {
-      const results = await this.commit(group.flatMap((w) => w.events));
+      const events = group.flatMap((w) => w.events);
+      const results = await this.commit(events, this.spans(group, events.length));
       let offset = 0;
       for (const w of group) {
         w.resolve(results.slice(offset, offset + w.events.length));
@@ -148,12 +164,27 @@ export class EventPublisher {
       }
       // One request's failure must not fail the others that happened to share its commit.
       for (const w of group) {
-        await this.commit(w.events).then(w.resolve, w.reject);
+        await this.commit(w.events, this.spans([w], w.events.length)).then(w.resolve, w.reject);
       }
     }
   }
 
-  private async commit(events: NewEvent[]): Promise<PublishedEvent[]> {
+  /** The commit and enqueue spans of the requests in a group that carry a trace (none when tracing is off). */
+  private spans(group: Waiting[], events: number): GroupSpans | null {
+    const traced = group.filter((w) => w.trace);
+    return traced.length ? this.tracing.commit(traced.map((w) => w.trace!.context), events) : null;
+  }
+
+  private async commit(events: NewEvent[], spans: GroupSpans | null = null): Promise<PublishedEvent[]> {
+    try {
+      return await this.commitTraced(events, spans);
+    } catch (error) {
+      spans?.failed(error);
+      throw error;
+    }
+  }
+
+  private async commitTraced(events: NewEvent[], spans: GroupSpans | null): Promise<PublishedEvent[]> {
     const now = new Date();
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
@@ -178,12 +209,14 @@ export class EventPublisher {
       // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
       const deliveries = await this.fanOut(rows, now);
       const params = [...eventParams(rows), ...deliveryParams(deliveries, now)];
-      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 7)}) SELECT 1`, params);
+      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 8)}) SELECT 1`, params);
       enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
     }
 
-    this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
-    this.enqueueAfterCommit(enqueue);
+    this.metrics.recordPublished(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).map((r) => r.event.tenantId));
+    spans?.committed();
+    const enqueued = this.enqueueAfterCommit(enqueue);
+    spans?.enqueue(enqueue.length, enqueued);
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
   }
 
@@ -277,10 +310,12 @@ export class EventPublisher {
    * Enqueueing is not awaited by the caller: the rows are committed, and if Redis is slow or down the
    * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
    */
-  private enqueueAfterCommit(items: EnqueueItem[]): void {
-    if (items.length === 0) return;
+  private enqueueAfterCommit(items: EnqueueItem[]): Promise<void> | null {
+    if (items.length === 0) return null;
     const client = this.queues[0]?.client;
-    if (client && client.status !== 'ready') return;
-    enqueueDeliveries(this.queues, items).catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+    if (client && client.status !== 'ready') return null;
+    const enqueued = enqueueDeliveries(this.queues, items);
+    enqueued.catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+    return enqueued;
   }
 }
