@@ -14,15 +14,18 @@ describe('tracing', () => {
   const exporter = new InMemorySpanExporter();
   let herald: Herald;
   let receiver: TestReceiver;
+  let plain: TestReceiver;
 
   beforeAll(async () => {
     // The endpoint is never contacted: the span processor given here replaces the OTLP exporter.
     startTracing({ enabled: true, serviceName: 'herald-test' }, 'test', [new SimpleSpanProcessor(exporter)]);
     herald = await startHerald({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
     receiver = await TestReceiver.start();
+    plain = await TestReceiver.start();
   });
   afterAll(async () => {
     await receiver?.close();
+    await plain?.close();
     await herald?.close();
   });
 
@@ -36,7 +39,7 @@ describe('tracing', () => {
     const tenant = await createTenant(herald.api);
     const secretQuery = 'token=do-not-trace-me';
     const traced = await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/traced?${secretQuery}`, retryPolicy: FAST_RETRY, sendTraceparent: true });
-    await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/plain`, retryPolicy: FAST_RETRY });
+    await createEndpoint(herald.api, tenant.id, { url: `${plain.url}/plain`, retryPolicy: FAST_RETRY });
     const marker = 'payload-marker-never-in-a-span';
 
     const res = await herald.api.post(`/v1/tenants/${tenant.id}/events`, { eventType: 'order.created', payload: { marker } }, { traceparent: `00-${producerTrace}-${producerSpan}-01` });
@@ -83,7 +86,7 @@ describe('tracing', () => {
     // The opted-in endpoint got each attempt's own traceparent; the other endpoint got none.
     const got = receiver.forPath(`/traced?${secretQuery}`).map((r) => r.headers.traceparent);
     expect(got).toEqual(attempts.map((s) => `00-${producerTrace}-${s.spanContext().spanId}-01`));
-    expect(receiver.forPath('/plain')[0].headers.traceparent).toBeUndefined();
+    expect(plain.forPath('/plain')[0].headers.traceparent).toBeUndefined();
 
     // Nothing a span carries holds the payload, the URL's query or a secret.
     const everything = JSON.stringify(spans.map((s) => s.attributes));
@@ -92,7 +95,7 @@ describe('tracing', () => {
 
   it('starts a trace of its own for a producer that sends no traceparent', async () => {
     const tenant = await createTenant(herald.api);
-    await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/own` });
+    await createEndpoint(herald.api, tenant.id, { url: `${plain.url}/own` });
     const res = await herald.api.post(`/v1/tenants/${tenant.id}/events`, { eventType: 'order.created', payload: {} });
     const [event] = await herald.sql(`SELECT trace_context FROM events WHERE id = $1`, [res.body.id]);
     const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(event.trace_context)![1];
