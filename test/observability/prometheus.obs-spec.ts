@@ -87,7 +87,11 @@ describe('Prometheus: the dashboard and the alert rules against a running Herald
 
     await Promise.all(Array.from({ length: 20 }, (_, i) => publish(api, healthy.id, 'order.created', { i })));
     await Promise.all(Array.from({ length: 30 }, (_, i) => publish(api, healthy.id, 'bulk.sync', { i })));
-    await Promise.all(Array.from({ length: 8 }, (_, i) => publish(api, broken.id, 'order.created', { i })));
+    // rate() cannot see what a series counted before its first sample: one failure first, the rest once
+    // Prometheus holds that series, so that the failure rate is measurable (and the alert can fire).
+    await publish(api, broken.id, 'order.created', { i: 0 });
+    await waitFor('Prometheus to see the first failure', async () => (await prometheus.query(`herald_delivery_attempts_total{tenant="${broken.id}"}`)).length > 0, 30_000, 200);
+    await Promise.all(Array.from({ length: 7 }, (_, i) => publish(api, broken.id, 'order.created', { i: i + 1 })));
 
     await waitFor('the healthy deliveries', () => ok.forPath('/fast').length >= 20, 60_000);
     // The circuit opens after the third; the dashboard's circuit panels wait for it below.
@@ -105,15 +109,26 @@ describe('Prometheus: the dashboard and the alert rules against a running Herald
     }
     expect(empty).toEqual([]);
 
+    const failureRule = ruleExpressions().find((r) => r.alert === 'HeraldDeliveryFailureRateHigh')!;
     const firing = await waitFor(
       'HeraldDeliveryFailureRateHigh to fire for the broken tenant',
       async () => (await prometheus.alerts()).find((a) => a.labels.alertname === 'HeraldDeliveryFailureRateHigh' && a.state === 'firing'),
       60_000,
       500,
-    );
+    ).catch(async (error: Error) => {
+      const value = JSON.stringify(await prometheus.query(ruleQueries(failureRule.expr)[0]));
+      throw new Error(`${error.message}; its query now: ${value}; alerts: ${JSON.stringify(await prometheus.alerts())}`);
+    });
     expect(firing!.labels).toMatchObject({ tenant: broken.id, severity: 'warning' });
     // The healthy tenant's attempts all succeed: no alert for it.
     expect((await prometheus.alerts()).filter((a) => a.labels.alertname === 'HeraldDeliveryFailureRateHigh' && a.labels.tenant === healthy.id)).toEqual([]);
+  });
+});
+
+describe('the shipped files', () => {
+  it('have the expressions this test evaluates', () => {
+    expect(dashboardExpressions().length).toBeGreaterThanOrEqual(20);
+    expect(ruleExpressions().map((r) => r.alert)).toHaveLength(9);
   });
 });
 
