@@ -24,7 +24,7 @@ interface CircuitRow {
 }
 
 /** Puts per-(tenant, endpoint) values into a gauge with at most `endpoints` endpoint and `tenants` tenant values (+ other). */
-function bounded(rows: { tenant: string; endpoint: string; value: number }[], endpoints: number, tenants: number): Map<string, { tenant: string; endpoint: string; value: number }> {
+export function bounded(rows: { tenant: string; endpoint: string; value: number }[], endpoints: number, tenants: number): Map<string, { tenant: string; endpoint: string; value: number }> {
   const byEndpoint = new Map<string, number>();
   const byTenant = new Map<string, number>();
   for (const r of rows) {
