@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class Observability1795678318339 implements MigrationInterface {
-    name = 'Observability1795678318339'
+export class Observability1795680000000 implements MigrationInterface {
+    name = 'Observability1795680000000'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "events" ADD "trace_context" character varying(55)`);
