@@ -79,7 +79,7 @@ export class MetricsService {
 
   readonly stateLoadBatchSize = new Histogram({
     name: 'herald_state_load_batch_size',
-    help: 'delivery states loaded by one query of the worker',
+    help: 'deliveries claimed (with their events) by one statement of the worker',
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
     registers: [this.registry],
   });
