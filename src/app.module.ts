@@ -13,6 +13,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
+import { TracingModule } from './tracing/tracing.module';
 
 /** One codebase, two roles: `api` serves HTTP, `worker` delivers, `all` does both in one process. */
 @Module({})
@@ -23,7 +24,7 @@ export class AppModule {
     if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, InboundWorkerModule);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, MetricsModule, QueuesModule.forConfig(config), ...roleModules],
+      imports: [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, MetricsModule, TracingModule.forConfig(config), QueuesModule.forConfig(config), ...roleModules],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
     };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { startTracing } from './tracing/tracing';
 import { createApp, runMigrations } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
 import { nestLogger, rootLogger } from './logging/log-format';
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const log = rootLogger(config.logLevel).child({ context: 'Herald' });
   // JSON lines from the start (migrations run before the application and its logger exist).
   NestLogger.overrideLogger(nestLogger(config.logLevel));
+  // Before Nest: the tracer provider is global and must be there when the first request arrives.
+  startTracing(config.tracing, version);
   if (config.migrate && config.role !== 'worker') {
     const applied = await runMigrations(config);
     if (applied.length) log.info(`applied migrations: ${applied.join(', ')}`);

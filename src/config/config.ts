@@ -68,6 +68,21 @@ export interface HeraldConfig {
     /** A statement may run this long (server and client side) before it is cancelled. */
     dbStatementTimeoutMs: number;
   };
+  /** Endpoints with series of their own in the metrics (the busiest); the rest are labelled "other". */
+  metricsTopEndpoints: number;
+  /** Tenants with series of their own in the metrics; the rest are labelled "other". */
+  metricsTopTenants: number;
+  tracing: TracingConfig;
+}
+
+/**
+ * OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is
+ * set and OTEL_SDK_DISABLED is not true. Only these decide; the SDK itself reads the other standard
+ * OTEL_* variables (headers, protocol details, sampler, resource attributes), as OpenTelemetry documents them.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -126,6 +141,15 @@ export function parseShardList(raw: string | undefined, shards: number): number[
     for (let i = from; i <= to; i++) picked.add(i);
   }
   return [...picked].sort((a, b) => a - b);
+}
+
+function tracingConfig(env: Env): TracingConfig {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (env[endpoint]) url(env, endpoint, '', ['http:', 'https:']);
+  return {
+    enabled: !!env[endpoint] && !bool(env, 'OTEL_SDK_DISABLED', false),
+    serviceName: env.OTEL_SERVICE_NAME || 'herald',
+  };
 }
 
 export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
@@ -200,6 +224,9 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
       dbConnectTimeoutMs: int(env, 'HERALD_DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
       dbStatementTimeoutMs: int(env, 'HERALD_DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
+    metricsTopEndpoints: int(env, 'HERALD_METRICS_TOP_ENDPOINTS', 20, 0, 1000),
+    metricsTopTenants: int(env, 'HERALD_METRICS_TOP_TENANTS', 100, 0, 10000),
+    tracing: tracingConfig(env),
   };
 }
 

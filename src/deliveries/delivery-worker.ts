@@ -11,6 +11,7 @@ import { EndpointHealthStore } from '../endpoints/endpoint-health.store';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { DeliveryTracing } from '../tracing/delivery-tracing';
 import { DeliveryJob } from '../queues/delivery-queues';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { InFlightGate } from '../rate-limit/in-flight-gate';
@@ -75,10 +76,12 @@ export class DeliveryWorker {
     private readonly recorder: AttemptRecorder,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly tracing: DeliveryTracing,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
     // Every attempt in flight listens for the stop: as many listeners as the budget allows.
     setMaxListeners(0, this.stop.signal);
+    metrics.watchGroupCommitQueue('attempt', () => recorder.queued);
   }
 
   /** Attempts under way in this process (sending, or waiting at a gate). */
@@ -181,7 +184,7 @@ export class DeliveryWorker {
 
   private async sendAndRecord(job: DeliveryJob, delivery: ClaimedDelivery, endpoint: Endpoint, probe: boolean): Promise<void> {
     const startedAt = new Date();
-    const result = await this.send(endpoint, delivery, startedAt);
+    const result = await this.send(endpoint, delivery, startedAt, job.attempt);
     if (result.abortedByHerald) {
       await this.store.release(delivery.id, delivery.attemptCount).catch(() => undefined);
       return;
@@ -209,7 +212,7 @@ export class DeliveryWorker {
       lastError: succeeded ? null : outcome.error,
       resetEndpointHealth: reset,
     });
-    this.observe(result, outcome, recorded);
+    this.observe(endpoint, result, outcome, recorded);
     if (!recorded.recorded) return;
     if (recorded.resendFollows) {
       await this.scheduler.dispatch([{ deliveryId: delivery.id, endpointId: endpoint.id, attempt: job.attempt + 1 }], 'resend');
@@ -239,17 +242,22 @@ export class DeliveryWorker {
     }
   }
 
-  private send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date): Promise<SendResult> {
-    const request = buildWebhookRequest({
-      endpoint,
-      eventId: delivery.eventId,
-      payload: delivery.payload,
-      sourceHeaders: delivery.sourceHeaders,
-      signingSecrets: this.endpointsService.signingSecrets(endpoint),
-      userAgent: `Herald/${this.config.version}`,
-      startedAt,
+  /** The request, in the attempt's span (in the event's trace) and counted as in flight while it runs. */
+  private send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date, attempt: number): Promise<SendResult> {
+    const span = { url: endpoint.url, attempt, tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId };
+    return this.tracing.attempt(delivery.traceContext, span, (traceparent) => {
+      const request = buildWebhookRequest({
+        endpoint,
+        eventId: delivery.eventId,
+        payload: delivery.payload,
+        sourceHeaders: delivery.sourceHeaders,
+        signingSecrets: this.endpointsService.signingSecrets(endpoint),
+        userAgent: `Herald/${this.config.version}`,
+        startedAt,
+        traceparent,
+      });
+      return this.metrics.trackInFlight(() => this.sender.send(request, this.stop.signal));
     });
-    return this.sender.send(request, this.stop.signal);
   }
 
   /** Re-schedules this attempt for later without making it; the row moves too, so the sweeper does not offer it before then. */
@@ -266,13 +274,12 @@ export class DeliveryWorker {
   }
 
   private async finish(delivery: ClaimedDelivery, reason: string): Promise<void> {
-    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.deliveriesFinished.inc({ status: 'dead' });
+    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.recordFinished(null, delivery.endpointId, 'dead');
   }
 
-  private observe(result: SendResult, outcome: Outcome, recorded: Recorded): void {
+  private observe(endpoint: Endpoint, result: SendResult, outcome: Outcome, recorded: Recorded): void {
     const label = outcome.kind === 'succeeded' ? 'success' : result.error === null ? 'http_error' : KNOWN_ERRORS.has(result.error) ? result.error : 'other';
-    this.metrics.attempts.inc({ outcome: label });
-    this.metrics.attemptDuration.observe(result.durationMs / 1000);
-    if (recorded.recorded && outcome.kind !== 'retry' && !recorded.resendFollows) this.metrics.deliveriesFinished.inc({ status: outcome.kind });
+    const finished = recorded.recorded && outcome.kind !== 'retry' && !recorded.resendFollows ? outcome.kind : null;
+    this.metrics.recordAttempt({ tenantId: endpoint.tenantId, endpointId: endpoint.id, outcome: label, durationMs: result.durationMs, finished });
   }
 }

@@ -11,7 +11,7 @@ export interface WebhookRequest {
 
 /** What the request is built from: the event as stored, the endpoint as cached, the secrets that sign now. */
 export interface WebhookRequestInput {
-  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs'>;
+  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs'> & Partial<Pick<Endpoint, 'sendTraceparent'>>;
   eventId: string;
   /** The stored payload: the exact bytes signed and sent. */
   payload: string;
@@ -19,6 +19,8 @@ export interface WebhookRequestInput {
   signingSecrets: readonly string[];
   userAgent: string;
   startedAt: Date;
+  /** The attempt's W3C traceparent; sent only to an endpoint that opted in (sendTraceparent). */
+  traceparent?: string | null;
 }
 
 /**
@@ -37,5 +39,6 @@ export function buildWebhookRequest(input: WebhookRequestInput): WebhookRequest 
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signWebhook(input.signingSecrets, input.eventId, timestamp, input.payload),
   });
+  if (input.endpoint.sendTraceparent && input.traceparent) headers.traceparent = input.traceparent;
   return { url: input.endpoint.url, headers, body: input.payload, timeoutMs: input.endpoint.timeoutMs };
 }

@@ -63,6 +63,10 @@ export class Endpoint {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata: Record<string, unknown>;
 
+  /** Opt-in: deliveries carry a W3C `traceparent` header (the attempt's span) when the event has a trace. */
+  @Column({ name: 'send_traceparent', type: 'boolean', default: false })
+  sendTraceparent: boolean;
+
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures: number;
 

@@ -33,6 +33,7 @@ export function endpointView(e: Endpoint): EndpointView {
     retryPolicy: e.retryPolicy,
     headers: e.headers,
     metadata: e.metadata,
+    sendTraceparent: e.sendTraceparent,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -77,6 +78,7 @@ export class EndpointsService {
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
       headers: dto.headers ?? {},
       metadata: dto.metadata ?? {},
+      sendTraceparent: dto.sendTraceparent ?? false,
       createdAt: now,
       updatedAt: now,
     });
@@ -118,6 +120,7 @@ export class EndpointsService {
     if (dto.retryPolicy !== undefined) changes.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
     if (dto.headers !== undefined) changes.headers = dto.headers;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata;
+    if (dto.sendTraceparent !== undefined) changes.sendTraceparent = dto.sendTraceparent;
     const reenabled = dto.disabled === false;
     await this.db.transaction(async (tx) => {
       if (dto.disabled === true) {

@@ -12,6 +12,7 @@ import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
+import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -20,6 +21,8 @@ export interface NewEvent {
   payload: string;
   idempotencyKey?: string;
   sourceHeaders?: Record<string, string> | null;
+  /** Set by the publisher when tracing is on: the publish request's traceparent, kept for the attempts. */
+  traceparent?: string | null;
 }
 
 export interface PublishedEvent {
@@ -33,6 +36,7 @@ interface Waiting {
   events: NewEvent[];
   /** Delivery rows its events fan out to (counted before it joins a group). */
   deliveries: number;
+  trace?: PublishTrace;
   resolve: (result: PublishedEvent[]) => void;
   reject: (error: unknown) => void;
 }
@@ -55,16 +59,16 @@ interface NewDelivery {
   sendAt?: number;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])`;
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context)
+  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[])`;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
 
-/** $15, $16: tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+/** $16, $17: tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
 const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
-  FROM unnest($15::varchar[], $16::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+  FROM unnest($16::varchar[], $17::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
 
 /** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
 const STALE = Symbol('stale endpoint list');
@@ -92,6 +96,7 @@ function eventParams(rows: Row[]): unknown[] {
     rows.map((r) => r.event.idempotencyKey ?? null),
     rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
     rows.map((r) => r.createdAt),
+    rows.map((r) => r.event.traceparent ?? null),
   ];
 }
 
@@ -126,7 +131,10 @@ export class EventPublisher {
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
     private readonly rateLimiter: EndpointRateLimiter,
-  ) {}
+    private readonly tracing: PublishTracing,
+  ) {
+    metrics.watchGroupCommitQueue('publish', () => this.waitingEvents);
+  }
 
   /**
    * Refuses (422, nothing written, before joining a commit group) a request whose events would create more
@@ -134,6 +142,7 @@ export class EventPublisher {
    * every commit, and one such request never fails the others.
    */
   async publish(events: NewEvent[]): Promise<PublishedEvent[]> {
+    const started = performance.now();
     const deliveries = await this.countFanOut(events);
     const limit = this.config.limits.maxDeliveriesPerRequest;
     if (deliveries > limit) {
@@ -142,8 +151,14 @@ export class EventPublisher {
         `this request would create ${deliveries} deliveries (events × matching endpoints), more than the ${limit} allowed per request (HERALD_MAX_DELIVERIES_PER_REQUEST); send fewer events per request`,
       );
     }
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ events, deliveries, resolve, reject });
+    const trace = this.tracing.enabled ? this.tracing.current() : undefined;
+    if (trace) events = events.map((e) => ({ ...e, traceparent: trace.traceparent }));
+    return new Promise<PublishedEvent[]>((resolve, reject) => {
+      const done = (result: PublishedEvent[]) => {
+        this.metrics.publishDuration.observe((performance.now() - started) / 1000);
+        resolve(result);
+      };
+      this.waiting.push({ events, deliveries, trace, resolve: done, reject });
       this.waitingEvents += events.length;
       this.schedule();
     });
@@ -185,7 +200,8 @@ export class EventPublisher {
    */
   private async commitGroup(group: Waiting[], retried = false): Promise<void> {
     try {
-      const results = await this.commit(group.flatMap((w) => w.events));
+      const events = group.flatMap((w) => w.events);
+      const results = await this.commit(events, this.spans(group, events.length));
       let offset = 0;
       for (const w of group) {
         w.resolve(results.slice(offset, offset + w.events.length));
@@ -199,9 +215,15 @@ export class EventPublisher {
       }
       if (group.length === 1) return group[0].reject(error);
       for (const w of group) {
-        await this.commit(w.events).then(w.resolve, w.reject);
+        await this.commit(w.events, this.spans([w], w.events.length)).then(w.resolve, w.reject);
       }
     }
+  }
+
+  /** The commit and enqueue spans of the requests in a group that carry a trace (none when tracing is off). */
+  private spans(group: Waiting[], events: number): GroupSpans | null {
+    const traced = group.filter((w) => w.trace);
+    return traced.length ? this.tracing.commit(traced.map((w) => w.trace!.context), events) : null;
   }
 
   /**
@@ -209,18 +231,23 @@ export class EventPublisher {
    * tenants' endpoints_version against the cached one and writes nothing when a list was stale (an endpoint
    * changed and the invalidation message was missed): the lists are reloaded and the commit made again.
    */
-  private async commit(events: NewEvent[]): Promise<PublishedEvent[]> {
-    for (let tries = 1; ; tries++) {
-      const versions = new Map<string, string>();
-      const result = await this.commitOnce(events, versions);
-      if (result) return result;
-      for (const tenantId of versions.keys()) this.endpoints.forgetTenant(tenantId);
-      if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant kept changing while publishing');
+  private async commit(events: NewEvent[], spans: GroupSpans | null = null): Promise<PublishedEvent[]> {
+    try {
+      for (let tries = 1; ; tries++) {
+        const versions = new Map<string, string>();
+        const result = await this.commitOnce(events, versions, spans);
+        if (result) return result;
+        for (const tenantId of versions.keys()) this.endpoints.forgetTenant(tenantId);
+        if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant kept changing while publishing');
+      }
+    } catch (error) {
+      spans?.failed(error);
+      throw error;
     }
   }
 
   /** One commit; undefined (nothing written) when a cached endpoint list turned out stale. */
-  private async commitOnce(events: NewEvent[], versions: Map<string, string>): Promise<PublishedEvent[] | undefined> {
+  private async commitOnce(events: NewEvent[], versions: Map<string, string>, spans: GroupSpans | null): Promise<PublishedEvent[] | undefined> {
     const now = new Date();
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
@@ -254,7 +281,7 @@ export class EventPublisher {
         // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
         const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
         const [{ ok }]: { ok: boolean }[] = await this.db.query(
-          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 7)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 8)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
           params,
         );
         if (!ok) return undefined;
@@ -270,8 +297,10 @@ export class EventPublisher {
       toEnqueue(deliveries);
     }
 
-    this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
-    this.enqueueAfterCommit(enqueue);
+    this.metrics.recordPublished(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).map((r) => r.event.tenantId));
+    spans?.committed();
+    const enqueued = this.enqueueAfterCommit(enqueue);
+    spans?.enqueue(enqueue.length, enqueued);
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
   }
 
@@ -383,7 +412,7 @@ export class EventPublisher {
    * Enqueueing is not awaited by the caller: the rows are committed, and if Redis is slow or down the
    * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
    */
-  private enqueueAfterCommit(items: EnqueueItem[]): void {
-    void this.scheduler.dispatch(items);
+  private enqueueAfterCommit(items: EnqueueItem[]): Promise<void> {
+    return this.scheduler.dispatch(items);
   }
 }

@@ -31,6 +31,10 @@ export class HeraldEvent {
   @Column({ name: 'source_headers', type: 'jsonb', nullable: true })
   sourceHeaders: Record<string, string> | null;
 
+  /** The publish request's W3C traceparent (ids only), so attempts join its trace; null when tracing was off. */
+  @Column({ name: 'trace_context', type: 'varchar', length: 55, nullable: true })
+  traceContext: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { HeraldConfig } from '../../src/config/config';
+import { HeraldConfig, loadConfig } from '../../src/config/config';
 import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { MetricsService } from '../../src/metrics/metrics.service';
@@ -50,7 +50,7 @@ describe('the inbound request log against PostgreSQL', () => {
   });
 
   it('writes every row handed over, in groups, and leaves out only those whose source is gone', async () => {
-    const metrics = new MetricsService();
+    const metrics = new MetricsService(loadConfig({ NODE_ENV: 'test' }));
     const log = new SourceRequestLog(db, metrics);
     const kept = await source();
     const deleted = await source();
@@ -66,7 +66,7 @@ describe('the inbound request log against PostgreSQL', () => {
   });
 
   it('counts the rows it cannot write instead of losing them silently', async () => {
-    const metrics = new MetricsService();
+    const metrics = new MetricsService(loadConfig({ NODE_ENV: 'test' }));
     const log = new SourceRequestLog(db, metrics);
     const kept = await source();
     log.record({ ...entry(kept, 1), bodyBytes: -1, statusCode: 2 ** 40 });

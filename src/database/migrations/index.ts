@@ -3,6 +3,7 @@ import { EndpointHealth1795440812385 } from './1795440812385-endpoint-health';
 import { Inbound1795440907699 } from './1795440907699-inbound';
 import { AttemptsByEndpoint1795443315417 } from './1795443315417-attempts-by-endpoint';
 import { DeliveryIntegrity1795679392491 } from './1795679392491-delivery-integrity';
+import { Observability1795680000000 } from './1795680000000-observability';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
-export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, DeliveryIntegrity1795679392491];
+export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, DeliveryIntegrity1795679392491, Observability1795680000000];

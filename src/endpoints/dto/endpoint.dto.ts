@@ -157,6 +157,11 @@ class EndpointFields {
   @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ default: false, description: "deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)" })
+  @IsOptional()
+  @IsBoolean()
+  sendTraceparent?: boolean;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -198,6 +203,7 @@ export class EndpointView {
   @ApiProperty({ type: RetryPolicyView }) retryPolicy: RetryPolicyView;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
+  @ApiProperty() sendTraceparent: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
