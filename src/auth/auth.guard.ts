@@ -6,7 +6,9 @@ import { CONFIG } from '../config/config.module';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../common/errors';
 import { safeEqual } from '../common/secrets';
 import { TenantsService } from '../tenants/tenants.service';
-import { ACCESS, Access, AuthedRequest } from './auth.decorators';
+import { isPortalToken, RouteRequirement } from '../portal/capabilities';
+import { PortalSessionsService } from '../portal/portal-sessions.service';
+import { ACCESS, Access, AuthedRequest, CAPABILITY } from './auth.decorators';
 import { ApiKeysService } from './api-keys.service';
 
 @Injectable()
@@ -15,6 +17,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
     private readonly tenants: TenantsService,
+    private readonly portal: PortalSessionsService,
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -30,6 +33,8 @@ export class AuthGuard implements CanActivate {
 
     if (safeEqual(key, this.config.adminKey)) {
       request.principal = { kind: 'admin' };
+    } else if (isPortalToken(key)) {
+      request.principal = await this.portal.authenticate(key);
     } else {
       const tenantId = await this.keys.tenantOf(key);
       if (!tenantId) throw new UnauthorizedError('the key is not valid');
@@ -37,12 +42,16 @@ export class AuthGuard implements CanActivate {
     }
 
     if (access !== 'tenant' && request.principal.kind !== 'admin') throw new ForbiddenError('this route needs the admin key');
+    if (request.principal.kind === 'portal') {
+      const required = this.reflector.getAllAndOverride<RouteRequirement | undefined>(CAPABILITY, [context.getHandler(), context.getClass()]);
+      await this.portal.authorize(request.principal, required, (request.params ?? {}) as Record<string, string>);
+    }
 
     // Under /v1/tenants/{tenantId}: resolve the path's tenant; another tenant's path looks exactly like a missing one.
     const idOrUid = (request.params as Record<string, string> | undefined)?.tenantId;
     if (idOrUid === undefined) return true;
     const tenant = await this.tenants.resolve(idOrUid);
-    if (request.principal.kind === 'tenant' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
+    if (request.principal.kind !== 'admin' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
     request.tenant = tenant;
     return true;
   }

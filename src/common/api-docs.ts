@@ -20,7 +20,7 @@ export function ApiErrors() {
     ApiExtraModels(ErrorView),
     ApiResponse({ status: 400, description: 'invalid input: every bad field is named in details; nothing was changed', type: ErrorView }),
     ApiResponse({ status: 401, description: 'no key, or a wrong key', type: ErrorView }),
-    ApiResponse({ status: 403, description: 'a tenant key on an admin-only route', type: ErrorView }),
+    ApiResponse({ status: 403, description: 'a tenant key on an admin-only route, or a portal link without the route\'s capability', type: ErrorView }),
     ApiResponse({ status: 404, description: 'unknown id, or another tenant\'s', type: ErrorView }),
     ApiResponse({ status: 503, description: 'PostgreSQL is unreachable; nothing was stored; retry', type: ErrorView }),
   );

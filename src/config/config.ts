@@ -42,6 +42,8 @@ export interface HeraldConfig {
   disableAfterMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   version: string;
+  /** HERALD_CONSOLE_FRAME_ANCESTORS: the CSP frame-ancestors sources that may embed /console ('none' by default). */
+  consoleFrameAncestors: string;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +104,18 @@ export function parseShardList(raw: string | undefined, shards: number): number[
   return [...picked].sort((a, b) => a - b);
 }
 
+/** A CSP frame-ancestors source list: 'none', 'self', or http(s) origins (a leading *. allowed), space-separated. */
+export function frameAncestors(raw: string | undefined): string {
+  // Quotes are optional, as shells and .env files tend to eat them.
+  const sources = ((raw ?? '').trim() || 'none').split(/\s+/).map((s) => (/^'?(none|self)'?$/.test(s) ? `'${s.replace(/'/g, '')}'` : s));
+  const value = sources.join(' ');
+  const ok = (s: string) => s === "'self'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s);
+  if (value !== "'none'" && !sources.every(ok)) {
+    throw new ConfigError(`HERALD_CONSOLE_FRAME_ANCESTORS must be 'none', or 'self' and origins like https://app.example.com separated by spaces, got "${value}"`);
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
   const nodeEnv = env.NODE_ENV || 'production';
   const dev = nodeEnv === 'development' || nodeEnv === 'test';
@@ -155,6 +169,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     version,
+    consoleFrameAncestors: frameAncestors(env.HERALD_CONSOLE_FRAME_ANCESTORS),
   };
 }
 

@@ -8,6 +8,7 @@ import { AttemptClaim } from './attempt-claim';
 import { DeliveryAttempt } from './attempt.entity';
 import { parseAllowList } from './address-guard';
 import { DeliveriesService } from './deliveries.service';
+import { DeliveryActionsService } from './delivery-actions.service';
 import { Delivery } from './delivery.entity';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryStateLoader } from './delivery-state-loader';
@@ -24,13 +25,14 @@ import { HttpSender } from './http-sender';
     AttemptRecorder,
     DeliveryStateLoader,
     EndpointStatsService,
+    DeliveryActionsService,
     {
       provide: HttpSender,
       inject: [CONFIG],
       useFactory: (config: HeraldConfig) => new HttpSender({ allow: parseAllowList(config.allowPrivateNetworks), userAgent: `Herald/${config.version}` }),
     },
   ],
-  exports: [DeliveriesService, DeliveryWorker, EndpointStatsService],
+  exports: [DeliveriesService, DeliveryWorker, EndpointStatsService, DeliveryActionsService],
 })
 export class DeliveriesModule implements OnApplicationShutdown {
   constructor(private readonly sender: HttpSender) {}

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isIP } from 'node:net';
-import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
+import { And, DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { InvalidInputError, NotFoundError } from '../common/errors';
@@ -79,11 +79,13 @@ export class EndpointsService {
     return { ...endpointView(endpoint), secret };
   }
 
-  async list(tenant: Tenant, query: PageQuery): Promise<Page<EndpointView>> {
+  /** `scope`: only these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: PageQuery, scope?: string[]): Promise<Page<EndpointView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
+    const id = before && scope ? And(LessThan(before), In(scope)) : before ? LessThan(before) : scope ? In(scope) : undefined;
     const rows = await this.endpoints.find({
-      where: { tenantId: tenant.id, deletedAt: IsNull(), ...(before ? { id: LessThan(before) } : {}) },
+      where: { tenantId: tenant.id, deletedAt: IsNull(), ...(id ? { id } : {}) },
       order: { id: 'DESC' },
       take: limit + 1,
     });

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiErrors, ErrorView } from '../common/api-docs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page } from '../common/pagination';
+import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishBatchDto, PublishEventDto, PublishedBatchView, PublishedEventView } from './dto/event.dto';
 import { EventsService } from './events.service';
@@ -16,6 +17,7 @@ export class EventsController {
   /** 202: the event and its deliveries are durable in PostgreSQL. */
   @Post()
   @TenantRoute()
+  @Capability('never')
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiResponse({ status: 202, type: PublishedEventView, description: 'the event and its deliveries are durable in PostgreSQL' })
@@ -27,6 +29,7 @@ export class EventsController {
 
   @Post('batch')
   @TenantRoute()
+  @Capability('never')
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'each event without its own key gets "<header>:<index>"' })
   async publishBatch(@CurrentTenant() tenant: Tenant, @Body() dto: PublishBatchDto, @Headers('idempotency-key') key?: string): Promise<PublishedBatchView> {
@@ -35,12 +38,14 @@ export class EventsController {
 
   @Get()
   @TenantRoute()
-  list(@CurrentTenant() tenant: Tenant, @Query() query: EventQuery): Promise<Page<EventView>> {
-    return this.events.list(tenant, query);
+  @Capability('read')
+  list(@CurrentTenant() tenant: Tenant, @Query() query: EventQuery, @EndpointScope() scope?: string[]): Promise<Page<EventView>> {
+    return this.events.list(tenant, query, scope);
   }
 
   @Get(':eventId')
   @TenantRoute()
+  @Capability('read')
   get(@CurrentTenant() tenant: Tenant, @Param('eventId') id: string): Promise<EventWithPayloadView> {
     return this.events.get(tenant, id);
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { AdminOnly, Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { Tenant } from './tenant.entity';
@@ -30,6 +30,7 @@ export class TenantsController {
   @Get(':tenantId')
   @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
+  @Capability('read')
   get(@CurrentTenant() tenant: Tenant): TenantView {
     return TenantView.of(tenant);
   }
@@ -37,12 +38,14 @@ export class TenantsController {
   @Patch(':tenantId')
   @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
+  @Capability('never')
   update(@CurrentTenant() tenant: Tenant, @Body() dto: UpdateTenantDto): Promise<TenantView> {
     return this.tenants.update(tenant, dto);
   }
 
   @Delete(':tenantId')
   @TenantRoute()
+  @Capability('never')
   @HttpCode(204)
   remove(@CurrentTenant() tenant: Tenant): Promise<void> {
     return this.tenants.remove(tenant);
