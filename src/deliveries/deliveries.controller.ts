@@ -9,7 +9,7 @@ import { DeliveriesService, deliveryView } from './deliveries.service';
 import { EndpointStatsService } from './endpoint-stats.service';
 import { AttemptView, DeliveryQuery, DeliveryView, RecoverView } from './dto/delivery.dto';
 import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
-import { BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
+import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
 import { DeliveryActionsService } from './delivery-actions.service';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
 
@@ -56,6 +56,18 @@ export class DeliveriesController {
   @Capability('read')
   attempts(@CurrentTenant() tenant: Tenant, @Param('deliveryId') id: string): Promise<{ data: AttemptView[] }> {
     return this.deliveries.attemptsOf(tenant, id);
+  }
+
+  @Get('deliveries/:deliveryId/attempts/:attemptId/request')
+  @TenantRoute()
+  @Capability('read')
+  @ApiOperation({
+    summary: 'The request an attempt sent: URL, headers (signature included, secrets never) and body',
+    description: "Rebuilt from the stored event with the endpoint's current headers; webhook-signature is recomputed with the secrets that signed at the attempt's time and still exist.",
+  })
+  @ApiResponse({ status: 200, type: AttemptRequestView })
+  attemptRequest(@CurrentTenant() tenant: Tenant, @Param('deliveryId') id: string, @Param('attemptId') attemptId: string): Promise<AttemptRequestView> {
+    return this.actions.attemptRequest(tenant, id, attemptId);
   }
 
   @Post('deliveries/:deliveryId/resend')

@@ -9,7 +9,8 @@ import { parseTime } from '../common/time';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, deliveryJobId, enqueueDeliveries, shardOf } from '../queues/delivery-queues';
 import { Tenant } from '../tenants/tenant.entity';
-import { BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
+import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
+import { buildWebhookRequest } from './webhook-request';
 
 const EXAMPLE_EVENT_TYPE = 'herald.test';
 
@@ -87,6 +88,29 @@ export class DeliveryActionsService {
     });
     await this.dispatchNow([{ deliveryId, endpointId: endpoint.id, attempt: 1 }], false);
     return { id: eventId, eventType, createdAt: createdAt.toISOString(), deliveryCount: 1, deliveryId };
+  }
+
+  /** The request an attempt sent, rebuilt by the same pure function the worker uses. */
+  async attemptRequest(tenant: Tenant, deliveryId: string, attemptId: string): Promise<AttemptRequestView> {
+    const [row]: { endpoint_id: string; event_id: string; payload: string; source_headers: Record<string, string> | null; started_at: Date }[] = await this.db.query(
+      `SELECT d.endpoint_id, d.event_id, e.payload, e.source_headers, a.started_at
+       FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
+       WHERE a.id = $1 AND a.delivery_id = $2 AND d.tenant_id = $3`,
+      [attemptId, deliveryId, tenant.id],
+    );
+    if (!row) throw new NotFoundError('attempt', attemptId);
+    const endpoint = await this.endpoints.get(tenant, row.endpoint_id).catch(() => null);
+    if (!endpoint) throw new NotFoundError('endpoint', row.endpoint_id);
+    const request = buildWebhookRequest({
+      endpoint,
+      eventId: row.event_id,
+      payload: row.payload,
+      sourceHeaders: row.source_headers,
+      signingSecrets: this.endpoints.signingSecrets(endpoint, row.started_at.getTime()),
+      userAgent: `Herald/${this.config.version}`,
+      startedAt: row.started_at,
+    });
+    return { url: request.url, headers: request.headers, body: request.body };
   }
 
   /** Queues the attempts now; a pending delivery's retry may already wait in the queue under the same job id: promoted. */

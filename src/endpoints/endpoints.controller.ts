@@ -5,7 +5,7 @@ import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators'
 import { Page, PageQuery } from '../common/pagination';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointSecretView, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
 
 @ApiTags('endpoints')
@@ -57,7 +57,8 @@ export class EndpointsController {
   @Get(':endpointId/secret')
   @TenantRoute()
   @Capability('view-secrets')
-  secret(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+  @ApiResponse({ status: 200, type: EndpointSecretView })
+  secret(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointSecretView> {
     return this.endpoints.secret(tenant, id);
   }
 
@@ -65,7 +66,8 @@ export class EndpointsController {
   @TenantRoute()
   @Capability('rotate-secrets')
   @HttpCode(200)
-  rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+  @ApiResponse({ status: 200, type: EndpointSecretView })
+  rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointSecretView> {
     return this.endpoints.rotate(tenant, id);
   }
 }

@@ -17,6 +17,12 @@ import { Endpoint } from './endpoint.entity';
 
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
+/** The latest expiry among retired secrets still signing, or null. */
+function rotationEnd(retired: { expiresAt: string }[], now = Date.now()): string | null {
+  const live = retired.map((r) => Date.parse(r.expiresAt)).filter((t) => t > now);
+  return live.length ? new Date(Math.max(...live)).toISOString() : null;
+}
+
 export function endpointView(e: Endpoint): EndpointView {
   return {
     id: e.id,
@@ -154,13 +160,14 @@ export class EndpointsService {
     this.cache.changed(endpoint);
   }
 
-  async secret(tenant: Tenant, id: string): Promise<{ secret: string }> {
+  /** The current secret, and until when a previous one still signs beside it (null: no rotation in progress). */
+  async secret(tenant: Tenant, id: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
     const endpoint = await this.get(tenant, id);
-    return { secret: this.box.open(endpoint.secretSealed) };
+    return { secret: this.box.open(endpoint.secretSealed), previousSecretSignsUntil: rotationEnd(endpoint.retiredSecrets) };
   }
 
   /** A new secret; the old one keeps signing beside it for 24 h. */
-  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
+  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
     const endpoint = await this.get(tenant, id);
     const next = secret ?? generateSecret();
     const now = Date.now();
@@ -168,7 +175,7 @@ export class EndpointsService {
     retired.push({ sealed: endpoint.secretSealed, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() });
     await this.endpoints.update({ id: endpoint.id }, { secretSealed: this.box.seal(next), retiredSecrets: retired, updatedAt: new Date() });
     this.cache.changed(endpoint);
-    return { secret: next };
+    return { secret: next, previousSecretSignsUntil: rotationEnd(retired) };
   }
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */

@@ -101,6 +101,7 @@ describe('tenant isolation', () => {
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries?endpointId=${i.endpointId}`, filter: true },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts/att_01JAAAAAAAAAAAAAAAAAAAAAAA/request` },
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/resend` },
     { method: 'GET', path: (t) => `/v1/tenants/${t}/sources` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/sources/${i.sourceId}` },
@@ -155,7 +156,7 @@ describe('tenant isolation', () => {
     expect(await snapshot(b)).toEqual(before);
     // B still works with its own key.
     const own = new ApiClient(herald.url, b.key);
-    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret });
+    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret, previousSecretSignsUntil: null });
   });
 
   it('answers 401 to a missing, malformed or unknown key on every tenant route', async () => {

@@ -73,9 +73,29 @@ describe('console API', () => {
     expect(receiver.forPath('/bystander').filter((r) => [res.body.id, custom.body.id].includes(r.headers['webhook-id'] as string))).toEqual([]);
     expect((await deliveries(`eventId=${custom.body.id}`)).map((d) => d.status)).toEqual(['succeeded']);
 
+    // The attempt's request, rebuilt: the very headers the receiver got, signature included.
+    const [attempt] = (await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${custom.body.deliveryId}/attempts`)).body.data;
+    const request = await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${custom.body.deliveryId}/attempts/${attempt.id}/request`);
+    expect(request.status).toBe(200);
+    expect(request.body).toEqual({ url: `${receiver.url}/example`, body: '{"amount":5}', headers: expect.any(Object) });
+    for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'user-agent']) expect([name, request.body.headers[name]]).toEqual([name, second.headers[name]]);
+    expect(JSON.stringify(request.body)).not.toContain(target.secret);
+    expect((await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${custom.body.deliveryId}/attempts/att_01JAAAAAAAAAAAAAAAAAAAAAAA/request`)).status).toBe(404);
+
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${target.id}/send-example`, { payload: [1] })).status).toBe(400);
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${target.id}/send-example`, { eventType: 'bad type' })).status).toBe(400);
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/ep_01JAAAAAAAAAAAAAAAAAAAAAAA/send-example`, {})).status).toBe(404);
+  });
+
+  it('says until when the previous secret signs after a rotation', async () => {
+    const ep = await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/rotate` });
+    expect((await herald.api.get(`/v1/tenants/${tenant.id}/endpoints/${ep.id}/secret`)).body).toEqual({ secret: ep.secret, previousSecretSignsUntil: null });
+    const before = Date.now();
+    const rotated = await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${ep.id}/secret/rotate`, {});
+    const until = Date.parse(rotated.body.previousSecretSignsUntil) - before;
+    expect(until).toBeGreaterThanOrEqual(24 * 3600_000);
+    expect(until).toBeLessThan(24 * 3600_000 + 60_000);
+    expect((await herald.api.get(`/v1/tenants/${tenant.id}/endpoints/${ep.id}/secret`)).body).toEqual({ secret: rotated.body.secret, previousSecretSignsUntil: rotated.body.previousSecretSignsUntil });
   });
 
   it('filters deliveries by event type and resends every dead one in a filter, in bulk', async () => {

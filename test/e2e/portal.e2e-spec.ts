@@ -145,7 +145,7 @@ describe('portal sessions', () => {
   it('each capability opens its own routes and no others', async () => {
     const t = tenant.id;
     const secrets = (await portal({ capabilities: ['read', 'view-secrets'] })).client;
-    expect((await secrets.get(`/v1/tenants/${t}/endpoints/${epA.id}/secret`)).body).toEqual({ secret: epA.secret });
+    expect((await secrets.get(`/v1/tenants/${t}/endpoints/${epA.id}/secret`)).body).toEqual({ secret: epA.secret, previousSecretSignsUntil: null });
     expect((await secrets.post(`/v1/tenants/${t}/endpoints/${epA.id}/secret/rotate`, {})).status).toBe(403);
 
     const resend = (await portal({ capabilities: ['read', 'resend'] })).client;

@@ -53,3 +53,14 @@ export class SentExampleView {
   @ApiProperty({ description: 'always 1: a test send goes to this endpoint only' }) deliveryCount: number;
   @ApiProperty() deliveryId: string;
 }
+
+export class AttemptRequestView {
+  @ApiProperty() url: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: "the request headers of the attempt, rebuilt from the stored event: webhook-signature recomputed with the endpoint's secrets that signed at that time and still exist (secrets themselves are never shown)",
+  })
+  headers: Record<string, string>;
+  @ApiProperty({ description: 'the body as sent: the payload bytes stored at publish time' }) body: string;
+}
