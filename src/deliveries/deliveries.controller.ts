@@ -12,6 +12,7 @@ import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/
 import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
 import { DeliveryActionsService } from './delivery-actions.service';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('deliveries')
 @ApiErrors()
@@ -26,6 +27,7 @@ export class DeliveriesController {
   @Get('deliveries')
   @TenantRoute()
   @Capability('read')
+  @ApiPage(DeliveryView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: DeliveryQuery, @EndpointScope() scope?: string[]): Promise<Page<DeliveryView>> {
     return this.deliveries.list(tenant, query, scope);
   }
@@ -47,6 +49,7 @@ export class DeliveriesController {
   @Get('deliveries/:deliveryId')
   @TenantRoute()
   @Capability('read')
+  @ApiResponse({ status: 200, type: DeliveryView })
   async get(@CurrentTenant() tenant: Tenant, @Param('deliveryId') id: string): Promise<DeliveryView> {
     return deliveryView(await this.deliveries.get(tenant, id));
   }
@@ -54,6 +57,7 @@ export class DeliveriesController {
   @Get('deliveries/:deliveryId/attempts')
   @TenantRoute()
   @Capability('read')
+  @ApiPage(AttemptView, { cursor: false })
   attempts(@CurrentTenant() tenant: Tenant, @Param('deliveryId') id: string): Promise<{ data: AttemptView[] }> {
     return this.deliveries.attemptsOf(tenant, id);
   }
@@ -82,6 +86,7 @@ export class DeliveriesController {
   @TenantRoute()
   @Capability('resend')
   @HttpCode(202)
+  @ApiResponse({ status: 202, type: RecoverView })
   recover(@CurrentTenant() tenant: Tenant, @Param('endpointId') endpointId: string, @Body() dto: RecoverDto): Promise<RecoverView> {
     return this.deliveries.recover(tenant, endpointId, dto);
   }

@@ -13,6 +13,7 @@ import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, Sen
 import { buildWebhookRequest } from './webhook-request';
 
 const EXAMPLE_EVENT_TYPE = 'herald.test';
+const HIDDEN = '(set on the endpoint, hidden)';
 
 /** Operator actions on many deliveries at once, and test sends: rows first, then the queue (the sweeper covers a lost enqueue). */
 @Injectable()
@@ -110,6 +111,8 @@ export class DeliveryActionsService {
       userAgent: `Herald/${this.config.version}`,
       startedAt: row.started_at,
     });
+    // The endpoint's own headers often carry credentials: named, never shown.
+    for (const name of Object.keys(endpoint.headers ?? {})) if (name.toLowerCase() in request.headers || name in request.headers) request.headers[name] = HIDDEN;
     return { url: request.url, headers: request.headers, body: request.body };
   }
 

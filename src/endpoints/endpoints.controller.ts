@@ -7,6 +7,7 @@ import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateEndpointDto, EndpointSecretView, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('endpoints')
 @ApiErrors()
@@ -26,6 +27,7 @@ export class EndpointsController {
   @Get()
   @TenantRoute()
   @Capability('read')
+  @ApiPage(EndpointView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery, @EndpointScope() scope?: string[]): Promise<Page<EndpointView>> {
     return this.endpoints.list(tenant, query, scope);
   }

@@ -7,6 +7,7 @@ import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishBatchDto, PublishEventDto, PublishedBatchView, PublishedEventView } from './dto/event.dto';
 import { EventsService } from './events.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('events')
 @ApiErrors()
@@ -39,6 +40,7 @@ export class EventsController {
   @Get()
   @TenantRoute()
   @Capability('read')
+  @ApiPage(EventView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: EventQuery, @EndpointScope() scope?: string[]): Promise<Page<EventView>> {
     return this.events.list(tenant, query, scope);
   }
@@ -46,6 +48,7 @@ export class EventsController {
   @Get(':eventId')
   @TenantRoute()
   @Capability('read')
+  @ApiResponse({ status: 200, type: EventWithPayloadView })
   get(@CurrentTenant() tenant: Tenant, @Param('eventId') id: string): Promise<EventWithPayloadView> {
     return this.events.get(tenant, id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
@@ -9,6 +9,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { CreateSourceDto, SourceRequestView, SourceView, UpdateSourceDto } from './dto/source.dto';
 import { publicBaseUrl } from './public-url';
 import { SourcesService } from './sources.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('sources')
 @Controller('v1/tenants/:tenantId/sources')
@@ -36,6 +37,7 @@ export class SourcesController {
   @Get()
   @TenantRoute()
   @Capability('read', { wholeTenant: true })
+  @ApiPage(SourceView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery, @Req() req: FastifyRequest): Promise<Page<SourceView>> {
     return this.sources.list(tenant, query, publicBaseUrl(req, this.config));
   }
@@ -43,6 +45,7 @@ export class SourcesController {
   @Get(':sourceId')
   @TenantRoute()
   @Capability('read', { wholeTenant: true })
+  @ApiResponse({ status: 200, type: SourceView })
   get(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Req() req: FastifyRequest): Promise<SourceView> {
     return this.sources.get(tenant, id, publicBaseUrl(req, this.config));
   }
@@ -72,6 +75,7 @@ export class SourcesController {
     summary: "A source's recent requests",
     description: 'Newest first. Kept bounded: pruned, as new requests arrive, to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.',
   })
+  @ApiPage(SourceRequestView)
   requests(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Query() query: PageQuery): Promise<Page<SourceRequestView>> {
     return this.sources.listRequests(tenant, id, query);
   }

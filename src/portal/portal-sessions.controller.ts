@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AuthedRequest, Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { ACCESS, AuthedRequest, Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-docs';
 import { Page, PageQuery } from '../common/pagination';
 import { HeraldConfig } from '../config/config';
@@ -11,6 +11,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { CAPABILITIES } from './capabilities';
 import { CreatePortalSessionDto, CreatedPortalSessionView, PortalSessionView, PrincipalView } from './dto/portal-session.dto';
 import { PortalSessionsService } from './portal-sessions.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('portal')
 @ApiErrors()
@@ -34,6 +35,7 @@ export class PortalSessionsController {
   @Get('tenants/:tenantId/portal-sessions')
   @TenantRoute()
   @Capability('never')
+  @ApiPage(PortalSessionView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery): Promise<Page<PortalSessionView>> {
     return this.sessions.list(tenant, query);
   }
@@ -48,7 +50,9 @@ export class PortalSessionsController {
   }
 
   @Get('me')
-  @TenantRoute()
+  // Any key (tenant routes' access) but no tenant in the path.
+  @SetMetadata(ACCESS, 'tenant')
+  @ApiBearerAuth()
   @Capability('read')
   @ApiOperation({ summary: 'Who this key is: admin, a tenant key, or a portal link with its capabilities (the console starts here)' })
   @ApiResponse({ status: 200, type: PrincipalView })

@@ -6,6 +6,7 @@ import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { Tenant } from './tenant.entity';
 import { TenantsService } from './tenants.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('tenants')
 @ApiErrors()
@@ -23,6 +24,7 @@ export class TenantsController {
 
   @Get()
   @AdminOnly()
+  @ApiPage(TenantView)
   list(@Query() query: PageQuery): Promise<Page<TenantView>> {
     return this.tenants.list(query);
   }

@@ -59,7 +59,7 @@ export class AttemptRequestView {
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'string' },
-    description: "the request headers of the attempt, rebuilt from the stored event: webhook-signature recomputed with the endpoint's secrets that signed at that time and still exist (secrets themselves are never shown)",
+    description: "the request headers of the attempt, rebuilt from the stored event: webhook-signature recomputed with the endpoint's secrets that signed at that time and still exist; the values of the endpoint's own headers are hidden, as they often carry credentials",
   })
   headers: Record<string, string>;
   @ApiProperty({ description: 'the body as sent: the payload bytes stored at publish time' }) body: string;
