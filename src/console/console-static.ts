@@ -57,9 +57,9 @@ export async function serveConsole(app: NestFastifyApplication, config: HeraldCo
     }
     const file = consoleFile(CONSOLE_ROOT, request.url);
     if (file?.startsWith(`assets${sep}`) || file?.startsWith('assets/')) {
-      return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(file);
+      return reply.sendFile(file, { maxAge: '365d', immutable: true });
     }
-    return reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').sendFile(file ?? 'index.html');
+    return reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').sendFile(file ?? 'index.html', { cacheControl: false });
   };
   fastify.get('/console', (_request, reply) => reply.redirect('/console/', 302));
   fastify.get('/console/', handler);
