@@ -71,7 +71,7 @@ describe('console API', () => {
     const second = (await waitFor('the custom test event', () => receiver.forPath('/example').find((r) => r.headers['webhook-id'] === custom.body.id)))!;
     expect(second.body).toBe('{"amount":5}');
     expect(receiver.forPath('/bystander').filter((r) => [res.body.id, custom.body.id].includes(r.headers['webhook-id'] as string))).toEqual([]);
-    expect((await deliveries(`eventId=${custom.body.id}`)).map((d) => d.status)).toEqual(['succeeded']);
+    await waitFor('the test delivery recorded as succeeded', async () => (await deliveries(`eventId=${custom.body.id}`)).map((d) => d.status).join() === 'succeeded');
 
     // The attempt's request, rebuilt: the very headers the receiver got, signature included.
     const [attempt] = (await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${custom.body.deliveryId}/attempts`)).body.data;
@@ -85,6 +85,21 @@ describe('console API', () => {
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${target.id}/send-example`, { payload: [1] })).status).toBe(400);
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${target.id}/send-example`, { eventType: 'bad type' })).status).toBe(400);
     expect((await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/ep_01JAAAAAAAAAAAAAAAAAAAAAAA/send-example`, {})).status).toBe(404);
+  });
+
+  it("hides the endpoint's own header values in an attempt's request", async () => {
+    const ep = await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/with-auth`, headers: { authorization: 'Bearer receiver-credential' } });
+    const sent = await herald.api.post(`/v1/tenants/${tenant.id}/endpoints/${ep.id}/send-example`, {});
+    const got = (await waitFor('the request with the header', () => receiver.forPath('/with-auth').find((r) => r.headers['webhook-id'] === sent.body.id)))!;
+    expect(got.headers.authorization).toBe('Bearer receiver-credential');
+    const [attempt] = await waitFor('the attempt', async () => {
+      const data = (await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${sent.body.deliveryId}/attempts`)).body.data;
+      return data.length ? data : undefined;
+    });
+    const request = await herald.api.get(`/v1/tenants/${tenant.id}/deliveries/${sent.body.deliveryId}/attempts/${attempt.id}/request`);
+    expect(request.body.headers.authorization).toBe('(set on the endpoint, hidden)');
+    expect(JSON.stringify(request.body)).not.toContain('receiver-credential');
+    expect(request.body.headers['webhook-signature']).toBe(got.headers['webhook-signature']);
   });
 
   it('says until when the previous secret signs after a rotation', async () => {
