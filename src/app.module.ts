@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesWorkerModule } from './deliveries/deliveries-worker.module';
 import { HealthController } from './health/health.controller';
+import { InboundWorkerModule } from './inbound/inbound-worker.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
@@ -18,7 +19,7 @@ export class AppModule {
   static forConfig(config: HeraldConfig): DynamicModule {
     const roleModules = [];
     if (config.role !== 'worker') roleModules.push(ApiModule);
-    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule);
+    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, InboundWorkerModule);
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, MetricsModule, QueuesModule.forConfig(config), ...roleModules],

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventsModule } from '../events/events.module';
 import { InboundService } from './inbound.service';
+import { SourceCache } from './source-cache';
+import { SourceRequestLog } from './source-request-log';
 import { SourceRequest } from './source-request.entity';
 import { Source } from './source.entity';
 import { SourcesService } from './sources.service';
@@ -9,7 +11,7 @@ import { SourcesService } from './sources.service';
 /** Inbound is just another producer: it publishes through EventsService, like the REST API. */
 @Module({
   imports: [TypeOrmModule.forFeature([Source, SourceRequest]), EventsModule],
-  providers: [SourcesService, InboundService],
+  providers: [SourcesService, InboundService, SourceCache, SourceRequestLog],
   exports: [SourcesService, InboundService],
 })
 export class InboundModule {}

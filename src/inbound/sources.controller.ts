@@ -73,7 +73,7 @@ export class SourcesController {
   @Capability('read', { wholeTenant: true })
   @ApiOperation({
     summary: "A source's recent requests",
-    description: 'Newest first. Kept bounded: pruned, as new requests arrive, to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.',
+    description: 'Newest first. Written just after each answer, in groups (a request answered by another API process shows up within moments). Kept bounded: pruned every minute by the worker to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.',
   })
   @ApiPage(SourceRequestView)
   requests(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Query() query: PageQuery): Promise<Page<SourceRequestView>> {

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class PortalSessions1795677879373 implements MigrationInterface {
-    name = 'PortalSessions1795677879373'
+export class PortalSessions1795683000000 implements MigrationInterface {
+    name = 'PortalSessions1795683000000'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`CREATE TABLE "portal_sessions" ("id" character varying(40) NOT NULL, "tenant_id" character varying(40) NOT NULL, "token_hash" character(64) NOT NULL, "capabilities" character varying(32) array NOT NULL, "endpoint_ids" character varying(40) array, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "revoked_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_379dfbd23aa9d6e2503df20cb3d" PRIMARY KEY ("id"))`);
