@@ -9,13 +9,15 @@ import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundModule } from './inbound/inbound.module';
+import { PortalSessionsController } from './portal/portal-sessions.controller';
+import { PortalModule } from './portal/portal.module';
 import { SourcesController } from './inbound/sources.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule],
-  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, PortalModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, PortalSessionsController],
 })
 export class ApiModule {}

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { Authenticator } from './auth/authenticator';
 import { bodyLimitFor } from './common/body-limits';
+import { serveConsole } from './console/console-static';
 import { sendFrameworkError } from './common/error.filter';
 import { validationPipe } from './common/validation';
 import { HeraldConfig } from './config/config';
@@ -114,10 +115,11 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
         .setTitle('Herald')
         .setDescription(API_DESCRIPTION)
         .setVersion(config.version)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the admin key (HERALD_ADMIN_KEY) or a tenant key' })
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the admin key (HERALD_ADMIN_KEY), a tenant key, or a portal link token (hpt_…, limited to its capabilities)' })
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
+    await serveConsole(app, config);
   }
   await app.init();
   return app;

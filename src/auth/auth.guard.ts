@@ -3,7 +3,9 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, NotFoundError } from '../common/errors';
 import { TenantsService } from '../tenants/tenants.service';
-import { ACCESS, Access, AuthedRequest } from './auth.decorators';
+import { RouteRequirement } from '../portal/capabilities';
+import { PortalSessionsService } from '../portal/portal-sessions.service';
+import { ACCESS, Access, AuthedRequest, CAPABILITY } from './auth.decorators';
 import { Authenticator } from './authenticator';
 
 @Injectable()
@@ -12,6 +14,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
     private readonly tenants: TenantsService,
+    private readonly portal: PortalSessionsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -23,12 +26,16 @@ export class AuthGuard implements CanActivate {
     request.principal ??= await this.authenticator.principalOf(request.headers.authorization);
 
     if (access !== 'tenant' && request.principal.kind !== 'admin') throw new ForbiddenError('this route needs the admin key');
+    if (request.principal.kind === 'portal') {
+      const required = this.reflector.getAllAndOverride<RouteRequirement | undefined>(CAPABILITY, [context.getHandler(), context.getClass()]);
+      await this.portal.authorize(request.principal, required, (request.params ?? {}) as Record<string, string>);
+    }
 
     // Under /v1/tenants/{tenantId}: resolve the path's tenant; another tenant's path looks exactly like a missing one.
     const idOrUid = (request.params as Record<string, string> | undefined)?.tenantId;
     if (idOrUid === undefined) return true;
     const tenant = await this.tenants.resolve(idOrUid);
-    if (request.principal.kind === 'tenant' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
+    if (request.principal.kind !== 'admin' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
     request.tenant = tenant;
     return true;
   }

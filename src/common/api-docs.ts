@@ -25,7 +25,7 @@ export function ApiErrors() {
     ApiExtraModels(ErrorView),
     ApiResponse({ status: 400, description: 'invalid input: every bad field is named in details; nothing was changed', type: ErrorView }),
     ApiResponse({ status: 401, description: 'no key, or a wrong key', type: ErrorView }),
-    ApiResponse({ status: 403, description: 'a tenant key on an admin-only route', type: ErrorView }),
+    ApiResponse({ status: 403, description: 'a tenant key on an admin-only route, or a portal link without the route\'s capability', type: ErrorView }),
     ApiResponse({ status: 404, description: 'unknown id, or another tenant\'s', type: ErrorView }),
     ApiResponse({ status: 413, description: 'the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES)', type: ErrorView }),
     ApiResponse({ status: 422, description: 'the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After)', type: ErrorView }),

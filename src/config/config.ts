@@ -73,6 +73,8 @@ export interface HeraldConfig {
   /** Tenants with series of their own in the metrics; the rest are labelled "other". */
   metricsTopTenants: number;
   tracing: TracingConfig;
+  /** HERALD_CONSOLE_FRAME_ANCESTORS: the CSP frame-ancestors sources that may embed /console ('none' by default). */
+  consoleFrameAncestors: string;
 }
 
 /**
@@ -152,6 +154,18 @@ function tracingConfig(env: Env): TracingConfig {
   };
 }
 
+/** A CSP frame-ancestors source list: 'none', 'self', or http(s) origins (a leading *. allowed), space-separated. */
+export function frameAncestors(raw: string | undefined): string {
+  // Quotes are optional, as shells and .env files tend to eat them.
+  const sources = ((raw ?? '').trim() || 'none').split(/\s+/).map((s) => (/^'?(none|self)'?$/.test(s) ? `'${s.replace(/'/g, '')}'` : s));
+  const value = sources.join(' ');
+  const ok = (s: string) => s === "'self'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s);
+  if (value !== "'none'" && !sources.every(ok)) {
+    throw new ConfigError(`HERALD_CONSOLE_FRAME_ANCESTORS must be 'none', or 'self' and origins like https://app.example.com separated by spaces, got "${value}"`);
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
   const nodeEnv = env.NODE_ENV || 'production';
   const dev = nodeEnv === 'development' || nodeEnv === 'test';
@@ -227,6 +241,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     metricsTopEndpoints: int(env, 'HERALD_METRICS_TOP_ENDPOINTS', 20, 0, 1000),
     metricsTopTenants: int(env, 'HERALD_METRICS_TOP_TENANTS', 100, 0, 10000),
     tracing: tracingConfig(env),
+    consoleFrameAncestors: frameAncestors(env.HERALD_CONSOLE_FRAME_ANCESTORS),
   };
 }
 

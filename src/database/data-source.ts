@@ -10,8 +10,9 @@ import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { migrations } from './migrations';
 import { QueryLogger } from './query-logger';
+import { PortalSession } from '../portal/portal-session.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

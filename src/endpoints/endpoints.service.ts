@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isIP } from 'node:net';
-import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
+import { And, DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -17,6 +17,12 @@ import { EndpointCache } from './endpoint-cache';
 import { Endpoint } from './endpoint.entity';
 
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+
+/** The latest expiry among retired secrets still signing, or null. */
+function rotationEnd(retired: { expiresAt: string }[], now = Date.now()): string | null {
+  const live = retired.map((r) => Date.parse(r.expiresAt)).filter((t) => t > now);
+  return live.length ? new Date(Math.max(...live)).toISOString() : null;
+}
 
 export function endpointView(e: Endpoint): EndpointView {
   return {
@@ -87,11 +93,13 @@ export class EndpointsService {
     return { ...endpointView(endpoint), secret };
   }
 
-  async list(tenant: Tenant, query: PageQuery): Promise<Page<EndpointView>> {
+  /** `scope`: only these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: PageQuery, scope?: string[]): Promise<Page<EndpointView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
+    const id = before && scope ? And(LessThan(before), In(scope)) : before ? LessThan(before) : scope ? In(scope) : undefined;
     const rows = await this.endpoints.find({
-      where: { tenantId: tenant.id, deletedAt: IsNull(), ...(before ? { id: LessThan(before) } : {}) },
+      where: { tenantId: tenant.id, deletedAt: IsNull(), ...(id ? { id } : {}) },
       order: { id: 'DESC' },
       take: limit + 1,
     });
@@ -163,9 +171,10 @@ export class EndpointsService {
     this.cache.changed(endpoint);
   }
 
-  async secret(tenant: Tenant, id: string): Promise<{ secret: string }> {
+  /** The current secret, and until when a previous one still signs beside it (null: no rotation in progress). */
+  async secret(tenant: Tenant, id: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
     const endpoint = await this.get(tenant, id);
-    return { secret: this.box.open(endpoint.secretSealed) };
+    return { secret: this.box.open(endpoint.secretSealed), previousSecretSignsUntil: rotationEnd(endpoint.retiredSecrets) };
   }
 
   /**
@@ -173,19 +182,19 @@ export class EndpointsService {
    * row holds it then, under its lock) into the retired ones, so concurrent rotations each retire the secret
    * the one before them set, and every secret returned signs.
    */
-  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
+  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
     const endpoint = await this.get(tenant, id);
     const next = secret ?? generateSecret();
-    await this.db.query(
+    const [rows]: [{ retired_secrets: { expiresAt: string }[] }[], number] = await this.db.query(
       `UPDATE endpoints SET
          retired_secrets = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(retired_secrets) r WHERE (r->>'expiresAt')::timestamptz > now()), '[]'::jsonb)
                            || jsonb_build_array(jsonb_build_object('sealed', secret_sealed, 'expiresAt', to_char((now() + make_interval(secs => $3::float / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
          secret_sealed = $2, updated_at = now()
-       WHERE id = $1`,
+       WHERE id = $1 RETURNING retired_secrets`,
       [endpoint.id, this.box.seal(next), ROTATION_OVERLAP_MS],
     );
     this.cache.changed(endpoint);
-    return { secret: next };
+    return { secret: next, previousSecretSignsUntil: rotationEnd(rows[0]?.retired_secrets ?? []) };
   }
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */

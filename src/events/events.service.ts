@@ -47,7 +47,8 @@ export class EventsService {
     return this.publisher.publish([event]).then(([published]) => published);
   }
 
-  async list(tenant: Tenant, query: EventQuery): Promise<Page<EventView>> {
+  /** `scope`: only events with a delivery to one of these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: EventQuery, scope?: string[]): Promise<Page<EventView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
     const since = parseTime('since', query.since);
@@ -57,6 +58,7 @@ export class EventsService {
     if (query.eventType) qb.andWhere('e.event_type = :eventType', { eventType: query.eventType });
     if (since) qb.andWhere('e.created_at >= :since', { since });
     if (until) qb.andWhere('e.created_at < :until', { until });
+    if (scope) qb.andWhere('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.endpoint_id = ANY(:scope))', { scope });
     return toPage(await qb.getMany(), limit, eventView);
   }
 

@@ -169,7 +169,7 @@ describe('delivery pipeline', () => {
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.secret;
     expect(newSecret).not.toBe(endpoint.secret);
-    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toEqual({ secret: newSecret });
+    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toMatchObject({ secret: newSecret, previousSecretSignsUntil: expect.any(String) });
 
     await publish(api(), tenant.id, 'a.b', { rotated: true });
     await waitFor('receipt', () => receiver.received.length === 1);

@@ -85,6 +85,14 @@ describe('tenant isolation', () => {
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/secret/rotate` },
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/recover`, body: { since: '2000-01-01T00:00:00Z' } },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/stats` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/stats?window=24h&step=1h` },
+    { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/send-example`, body: {} },
+    { method: 'GET', path: (t) => `/v1/tenants/${t}/stats` },
+    { method: 'POST', path: (t) => `/v1/tenants/${t}/deliveries/resend`, body: { status: 'dead' } },
+    { method: 'POST', path: (t) => `/v1/tenants/${t}/portal-sessions`, body: {} },
+    { method: 'GET', path: (t) => `/v1/tenants/${t}/portal-sessions` },
+    { method: 'DELETE', path: (t) => `/v1/tenants/${t}/portal-sessions/ps_01JAAAAAAAAAAAAAAAAAAAAAAA` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries?eventType=iso.test&endpointId=${i.endpointId}`, filter: true },
     { method: 'POST', path: (t) => `/v1/tenants/${t}/events`, body: { eventType: 'iso.test', payload: {} } },
     { method: 'POST', path: (t) => `/v1/tenants/${t}/events/batch`, body: { events: [{ eventType: 'iso.test', payload: {} }] } },
     { method: 'GET', path: (t) => `/v1/tenants/${t}/events` },
@@ -93,6 +101,7 @@ describe('tenant isolation', () => {
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries?endpointId=${i.endpointId}`, filter: true },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts/att_01JAAAAAAAAAAAAAAAAAAAAAAA/request` },
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/resend` },
     { method: 'GET', path: (t) => `/v1/tenants/${t}/sources` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/sources/${i.sourceId}` },
@@ -148,7 +157,7 @@ describe('tenant isolation', () => {
     expect(await snapshot(b)).toEqual(before);
     // B still works with its own key.
     const own = new ApiClient(herald.url, b.key);
-    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret });
+    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret, previousSecretSignsUntil: null });
   });
 
   it("answers 403 naming the field when a tenant key sets any of its tenant's admin-only fields, and changes nothing", async () => {

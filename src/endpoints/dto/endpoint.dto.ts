@@ -224,3 +224,9 @@ export class RecoverDto {
   @Matches(/^\d{4}-\d{2}-\d{2}T/, { message: 'until must be an ISO-8601 date-time' })
   until?: string;
 }
+
+export class EndpointSecretView {
+  @ApiProperty({ description: 'the current signing secret (whsec_…)' }) secret: string;
+  @ApiProperty({ nullable: true, type: String, description: 'after a rotation: until when the previous secret still signs beside it (both signatures sent); else null' })
+  previousSecretSignsUntil: string | null;
+}
