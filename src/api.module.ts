@@ -5,6 +5,8 @@ import { DeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsModule } from './endpoints/endpoints.module';
+import { EventTypesController } from './event-types/event-types.controller';
+import { EventTypesModule } from './event-types/event-types.module';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
@@ -15,7 +17,7 @@ import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule],
-  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, EventTypesModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, EventTypesController],
 })
 export class ApiModule {}

@@ -42,6 +42,8 @@ export interface HeraldConfig {
   disableAfterMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   version: string;
+  /** HERALD_VALIDATE_EVENTS: check every published payload against its event type's schema (else only types with validate: true). */
+  validateEvents: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     version,
+    validateEvents: bool(env, 'HERALD_VALIDATE_EVENTS', false),
   };
 }
 

@@ -1,3 +1,4 @@
+import { EventType } from '../event-types/event-type.entity';
 import { DataSourceOptions } from 'typeorm';
 import { ApiKey } from '../auth/api-key.entity';
 import { HeraldConfig } from '../config/config';
@@ -10,7 +11,7 @@ import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { migrations } from './migrations';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, EventType];
 
 export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): DataSourceOptions {
   return {
