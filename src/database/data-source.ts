@@ -9,9 +9,10 @@ import { HeraldEvent } from '../events/event.entity';
 import { SourceRequest } from '../inbound/source-request.entity';
 import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
+import { IdempotentResponse } from '../svix/idempotent-response.entity';
 import { migrations } from './migrations';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, EventType];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, EventType, IdempotentResponse];
 
 export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): DataSourceOptions {
   return {

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
@@ -22,7 +22,10 @@ export function endpointView(e: Endpoint): EndpointView {
     id: e.id,
     tenantId: e.tenantId,
     url: e.url,
+    uid: e.uid,
     description: e.description,
+    channels: e.channels,
+    signatureHeaders: e.signatureHeaders,
     eventTypes: e.eventTypes,
     disabled: e.disabled,
     disabledReason: e.disabledReason,
@@ -59,13 +62,16 @@ export class EndpointsService {
       id: newId('ep'),
       tenantId: tenant.id,
       url: dto.url,
+      uid: dto.uid ?? null,
+      channels: dto.channels ?? [],
+      signatureHeaders: dto.signatureHeaders ?? 'webhook',
       description: dto.description ?? '',
       eventTypes: dto.eventTypes ?? [],
       secretSealed: this.box.seal(secret),
       retiredSecrets: [],
       disabled: dto.disabled ?? false,
       disabledReason: dto.disabled ? 'manual' : null,
-      rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+      rateLimitPerSecond: dto.rateLimitPerSecond === undefined ? (tenant.endpointRateLimitPerSecond ?? null) : dto.rateLimitPerSecond,
       maxInFlight: dto.maxInFlight ?? null,
       timeoutMs: dto.timeoutMs ?? 15000,
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
@@ -74,7 +80,7 @@ export class EndpointsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.endpoints.save(endpoint);
+    await this.saveUnique(endpoint);
     this.cache.changed(endpoint);
     return { ...endpointView(endpoint), secret };
   }
@@ -90,8 +96,9 @@ export class EndpointsService {
     return toPage(rows, limit, endpointView);
   }
 
+  /** By id, or by the endpoint's uid. */
   async get(tenant: Tenant, id: string): Promise<Endpoint> {
-    const endpoint = await this.endpoints.findOneBy({ tenantId: tenant.id, id, deletedAt: IsNull() });
+    const endpoint = await this.endpoints.findOneBy({ tenantId: tenant.id, ...(id.startsWith('ep_') ? { id } : { uid: id }), deletedAt: IsNull() });
     if (!endpoint) throw new NotFoundError('endpoint', id);
     return endpoint;
   }
@@ -101,6 +108,9 @@ export class EndpointsService {
     const wasDisabled = endpoint.disabled;
     if (dto.url !== undefined) endpoint.url = this.checkAddress(dto.url);
     if (dto.description !== undefined) endpoint.description = dto.description;
+    if (dto.uid !== undefined) endpoint.uid = dto.uid;
+    if (dto.channels !== undefined) endpoint.channels = dto.channels;
+    if (dto.signatureHeaders !== undefined) endpoint.signatureHeaders = dto.signatureHeaders;
     if (dto.eventTypes !== undefined) endpoint.eventTypes = dto.eventTypes;
     if (dto.rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = dto.rateLimitPerSecond;
     if (dto.maxInFlight !== undefined) endpoint.maxInFlight = dto.maxInFlight;
@@ -124,7 +134,7 @@ export class EndpointsService {
     }
     endpoint.updatedAt = new Date();
     await this.db.transaction(async (tx) => {
-      await tx.save(endpoint);
+      await this.saveUnique(endpoint, tx.getRepository(Endpoint));
       // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
       if (reenabled) {
         await tx.query(
@@ -150,6 +160,16 @@ export class EndpointsService {
       );
     });
     this.cache.changed(endpoint);
+  }
+
+  /** Saves, answering 409 when the uid is taken by another live endpoint of the tenant. */
+  private async saveUnique(endpoint: Endpoint, repository: Repository<Endpoint> = this.endpoints): Promise<void> {
+    try {
+      await repository.save(endpoint);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictError(`an endpoint with uid "${endpoint.uid}" exists`, 'uid');
+      throw error;
+    }
   }
 
   async secret(tenant: Tenant, id: string): Promise<{ secret: string }> {

@@ -17,6 +17,8 @@ export interface NewEvent {
   payload: string;
   idempotencyKey?: string;
   sourceHeaders?: Record<string, string> | null;
+  /** Only endpoints with a channel in common get it (endpoints without channels get everything). */
+  channels?: string[] | null;
 }
 
 export interface PublishedEvent {
@@ -50,8 +52,12 @@ interface NewDelivery {
   sendAt?: number;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])`;
+// channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, channels)
+  SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at,
+         CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
+  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::jsonb[])
+    AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, channels)`;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
@@ -71,6 +77,7 @@ function eventParams(rows: Row[]): unknown[] {
     rows.map((r) => r.event.idempotencyKey ?? null),
     rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
     rows.map((r) => r.createdAt),
+    rows.map((r) => (r.event.channels?.length ? JSON.stringify(r.event.channels) : null)),
   ];
 }
 
@@ -178,7 +185,7 @@ export class EventPublisher {
       // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
       const deliveries = await this.fanOut(rows, now);
       const params = [...eventParams(rows), ...deliveryParams(deliveries, now)];
-      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 7)}) SELECT 1`, params);
+      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 8)}) SELECT 1`, params);
       enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
     }
 

@@ -14,7 +14,7 @@ import { HeraldEvent } from './event.entity';
 import { PublishRateLimit } from './publish-rate-limit';
 
 function eventView(e: HeraldEvent): EventView {
-  return { id: e.id, eventType: e.eventType, idempotencyKey: e.idempotencyKey, createdAt: e.createdAt.toISOString() };
+  return { id: e.id, eventType: e.eventType, idempotencyKey: e.idempotencyKey, channels: e.channels, createdAt: e.createdAt.toISOString() };
 }
 
 @Injectable()
@@ -81,7 +81,7 @@ export class EventsService {
       error.details = [{ field, message: error.message }];
       throw error;
     }
-    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey };
+    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey, channels: dto.channels?.length ? dto.channels : null };
   }
 
   private headerKey(header: string | undefined): string | undefined {

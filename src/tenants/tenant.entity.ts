@@ -18,6 +18,10 @@ export class Tenant {
   @Column({ name: 'publish_rate_limit_per_second', type: 'integer', nullable: true })
   publishRateLimitPerSecond: number | null;
 
+  /** Endpoints created without a rateLimitPerSecond get this one (Svix's application throttleRate). */
+  @Column({ name: 'endpoint_rate_limit_per_second', type: 'integer', nullable: true })
+  endpointRateLimitPerSecond: number | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
