@@ -12,12 +12,13 @@ import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundModule } from './inbound/inbound.module';
 import { SourcesController } from './inbound/sources.controller';
+import { SvixModule } from './svix/svix.module';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, EventTypesModule],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, EventTypesModule, SvixModule],
   controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, EventTypesController],
 })
 export class ApiModule {}
