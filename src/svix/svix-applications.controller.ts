@@ -32,7 +32,7 @@ export class SvixApplicationsController {
   /** 201 when created; with ?get_if_exists=true an existing uid answers 200 with the application. */
   @Post('app')
   @ApiOperation({ summary: 'Create an application (a tenant)' })
-  async create(@Principal() principal: SvixPrincipal, @Body(new SvixBody(ApplicationIn)) body: InstanceType<typeof ApplicationIn>, @Query() query: SvixQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async create(@Principal() principal: SvixPrincipal, @Body(new SvixBody(ApplicationIn, ['metadata'])) body: InstanceType<typeof ApplicationIn>, @Query() query: SvixQuery, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, app } = await this.apps.create(principal, body, query.get_if_exists === 'true');
     reply.status(created ? 201 : 200);
     return app;
@@ -44,12 +44,12 @@ export class SvixApplicationsController {
   }
 
   @Put('app/:appId')
-  update(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(ApplicationIn)) body: InstanceType<typeof ApplicationIn>) {
+  update(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(ApplicationIn, ['metadata'])) body: InstanceType<typeof ApplicationIn>) {
     return this.apps.update(principal, appId, body, true);
   }
 
   @Patch('app/:appId')
-  patch(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(ApplicationPatchIn)) body: InstanceType<typeof ApplicationPatchIn>) {
+  patch(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(ApplicationPatchIn, ['metadata'])) body: InstanceType<typeof ApplicationPatchIn>) {
     return this.apps.update(principal, appId, body, false);
   }
 

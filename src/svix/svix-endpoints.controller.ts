@@ -37,7 +37,7 @@ export class SvixEndpointsController {
 
   @Post()
   @HttpCode(201)
-  async create(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(EndpointIn)) body: InstanceType<typeof EndpointIn>) {
+  async create(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(EndpointIn, ['headers', 'metadata'])) body: InstanceType<typeof EndpointIn>) {
     return this.endpoints.create(await this.apps.resolve(principal, appId), body);
   }
 
@@ -47,12 +47,12 @@ export class SvixEndpointsController {
   }
 
   @Put(':endpointId')
-  async update(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointUpdateIn)) body: InstanceType<typeof EndpointUpdateIn>) {
+  async update(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointUpdateIn, ['metadata'])) body: InstanceType<typeof EndpointUpdateIn>) {
     return this.endpoints.update(await this.apps.resolve(principal, appId), id, body, true);
   }
 
   @Patch(':endpointId')
-  async patch(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointPatchIn)) body: InstanceType<typeof EndpointPatchIn>) {
+  async patch(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointPatchIn, ['metadata'])) body: InstanceType<typeof EndpointPatchIn>) {
     return this.endpoints.update(await this.apps.resolve(principal, appId), id, body, false);
   }
 
@@ -69,7 +69,7 @@ export class SvixEndpointsController {
 
   @Put(':endpointId/headers')
   @HttpCode(204)
-  async setHeaders(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointHeadersIn)) body: InstanceType<typeof EndpointHeadersIn>) {
+  async setHeaders(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Param('endpointId') id: string, @Body(new SvixBody(EndpointHeadersIn, ['headers'])) body: InstanceType<typeof EndpointHeadersIn>) {
     await this.endpoints.setHeaders(await this.apps.resolve(principal, appId), id, body, false);
   }
 
@@ -79,7 +79,7 @@ export class SvixEndpointsController {
     @Principal() principal: SvixPrincipal,
     @Param('appId') appId: string,
     @Param('endpointId') id: string,
-    @Body(new SvixBody(EndpointHeadersPatchIn)) body: InstanceType<typeof EndpointHeadersPatchIn>,
+    @Body(new SvixBody(EndpointHeadersPatchIn, ['headers'])) body: InstanceType<typeof EndpointHeadersPatchIn>,
   ) {
     await this.endpoints.setHeaders(await this.apps.resolve(principal, appId), id, body, true);
   }

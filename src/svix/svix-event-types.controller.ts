@@ -32,7 +32,7 @@ export class SvixEventTypesController {
 
   @Post()
   @HttpCode(201)
-  async create(@Principal() principal: SvixPrincipal, @Body(new SvixBody(EventTypeIn)) body: InstanceType<typeof EventTypeIn>) {
+  async create(@Principal() principal: SvixPrincipal, @Body(new SvixBody(EventTypeIn, ['schemas'])) body: InstanceType<typeof EventTypeIn>) {
     requireAdmin(principal);
     await this.types.create({ name: body.name, description: body.description, ...catalogSchema(body.schemas), archived: body.archived, deprecated: body.deprecated });
     return eventTypeOut(await this.types.get(body.name));
@@ -45,7 +45,7 @@ export class SvixEventTypesController {
 
   /** PUT creates the type when it is missing, as Svix's does. */
   @Put(':name')
-  async update(@Principal() principal: SvixPrincipal, @Param('name') name: string, @Body(new SvixBody(EventTypeUpdateIn)) body: InstanceType<typeof EventTypeUpdateIn>) {
+  async update(@Principal() principal: SvixPrincipal, @Param('name') name: string, @Body(new SvixBody(EventTypeUpdateIn, ['schemas'])) body: InstanceType<typeof EventTypeUpdateIn>) {
     requireAdmin(principal);
     const fields = { description: body.description, ...catalogSchema(body.schemas), archived: body.archived ?? false, deprecated: body.deprecated ?? false };
     const exists = await this.types.get(name).then(
@@ -61,7 +61,7 @@ export class SvixEventTypesController {
   }
 
   @Patch(':name')
-  async patch(@Principal() principal: SvixPrincipal, @Param('name') name: string, @Body(new SvixBody(EventTypePatchIn)) body: InstanceType<typeof EventTypePatchIn>) {
+  async patch(@Principal() principal: SvixPrincipal, @Param('name') name: string, @Body(new SvixBody(EventTypePatchIn, ['schemas'])) body: InstanceType<typeof EventTypePatchIn>) {
     requireAdmin(principal);
     const schema = body.schemas === undefined ? {} : catalogSchema(body.schemas);
     await this.types.update(name, { description: body.description, archived: body.archived, deprecated: body.deprecated, ...schema });

@@ -23,7 +23,7 @@ export class SvixMessagesController {
   @Post('msg')
   @HttpCode(202)
   @ApiOperation({ summary: 'Publish a message (an event); a repeated eventId is 409' })
-  async create(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(MessageIn)) body: InstanceType<typeof MessageIn>, @Query() query: SvixQuery) {
+  async create(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(MessageIn, ['payload'])) body: InstanceType<typeof MessageIn>, @Query() query: SvixQuery) {
     const tenant = await this.apps.upsert(principal, appId, body.application);
     return this.messages.create(tenant, body, query.with_content !== 'false');
   }

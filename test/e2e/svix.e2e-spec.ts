@@ -118,8 +118,8 @@ describe('Svix-compatible API through the svix SDK', () => {
     expect(listed.data.map((e) => e.id)).toEqual([all.id, invoices.id]);
 
     const eventId = unique('evt');
-    const message = await svix.message.create(app.id, { eventType: 'invoice.paid', eventId, payload: { amount: 42 } });
-    expect(message).toMatchObject({ eventType: 'invoice.paid', eventId, payload: { amount: 42 } });
+    const message = await svix.message.create(app.id, { eventType: 'invoice.paid', eventId, payload: { amount: 42, valueOf: 'kept as sent' } });
+    expect(message).toMatchObject({ eventType: 'invoice.paid', eventId, payload: { amount: 42, valueOf: 'kept as sent' } });
     expect(message.timestamp).toBeInstanceOf(Date);
     const other = await svix.message.create(app.id, { eventType: 'user.created', payload: { id: 'u1' } });
 
@@ -127,7 +127,8 @@ describe('Svix-compatible API through the svix SDK', () => {
     expect(got.headers['x-customer']).toBe('acme');
     expect(got.headers['x-region']).toBe('eu');
     expect(got.headers['webhook-id']).toBeUndefined();
-    expect(verify(secret, got.body, got.headers)).toEqual({ amount: 42 });
+    expect(got.body).toBe('{"amount":42,"valueOf":"kept as sent"}');
+    expect(verify(secret, got.body, got.headers)).toEqual({ amount: 42, valueOf: 'kept as sent' });
     await waitFor('both messages at the unfiltered endpoint', () => receiver.forPath('/all').length >= 2);
     expect(receiver.forPath('/invoices').some((r) => r.headers['svix-id'] === other.id)).toBe(false);
 

@@ -20,6 +20,7 @@ import {
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import type { SignatureHeaders } from '../endpoint.entity';
+import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
@@ -178,12 +179,14 @@ class EndpointFields {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsStringMap()
   @IsExtraHeaders()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 }
