@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isIP } from 'node:net';
 import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors';
@@ -103,38 +104,43 @@ export class EndpointsService {
     return endpoint;
   }
 
+  /**
+   * Changes only the columns the request names (and, on enabling, the health columns it resets): the workers
+   * write the health counters and the disabled flag concurrently, and a PATCH must not put back what it read.
+   */
   async update(tenant: Tenant, id: string, dto: UpdateEndpointDto): Promise<EndpointView> {
     const endpoint = await this.get(tenant, id);
-    const wasDisabled = endpoint.disabled;
-    if (dto.url !== undefined) endpoint.url = this.checkAddress(dto.url);
-    if (dto.description !== undefined) endpoint.description = dto.description;
-    if (dto.uid !== undefined) endpoint.uid = dto.uid;
-    if (dto.channels !== undefined) endpoint.channels = dto.channels;
-    if (dto.signatureHeaders !== undefined) endpoint.signatureHeaders = dto.signatureHeaders;
-    if (dto.eventTypes !== undefined) endpoint.eventTypes = dto.eventTypes;
-    if (dto.rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = dto.rateLimitPerSecond;
-    if (dto.maxInFlight !== undefined) endpoint.maxInFlight = dto.maxInFlight;
-    if (dto.timeoutMs !== undefined) endpoint.timeoutMs = dto.timeoutMs;
-    if (dto.retryPolicy !== undefined) endpoint.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
-    if (dto.headers !== undefined) endpoint.headers = dto.headers;
-    if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
-    if (dto.disabled === true && !wasDisabled) {
-      endpoint.disabled = true;
-      endpoint.disabledReason = 'manual';
-    }
-    const reenabled = dto.disabled === false && wasDisabled;
-    if (reenabled) {
-      endpoint.disabled = false;
-      endpoint.disabledReason = null;
-      endpoint.consecutiveFailures = 0;
-      endpoint.failingSince = null;
-      endpoint.circuitPhase = null;
-      endpoint.circuitUntil = null;
-      endpoint.circuitCooldownMs = null;
-    }
-    endpoint.updatedAt = new Date();
+    const changes: Partial<Endpoint> = {};
+    if (dto.url !== undefined) changes.url = this.checkAddress(dto.url);
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.uid !== undefined) changes.uid = dto.uid;
+    if (dto.channels !== undefined) changes.channels = dto.channels;
+    if (dto.signatureHeaders !== undefined) changes.signatureHeaders = dto.signatureHeaders;
+    if (dto.eventTypes !== undefined) changes.eventTypes = dto.eventTypes;
+    if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
+    if (dto.maxInFlight !== undefined) changes.maxInFlight = dto.maxInFlight;
+    if (dto.timeoutMs !== undefined) changes.timeoutMs = dto.timeoutMs;
+    if (dto.retryPolicy !== undefined) changes.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
+    if (dto.headers !== undefined) changes.headers = dto.headers;
+    if (dto.metadata !== undefined) changes.metadata = dto.metadata;
+    const reenabled = dto.disabled === false;
     await this.db.transaction(async (tx) => {
-      await this.saveUnique(endpoint, tx.getRepository(Endpoint));
+      if (dto.disabled === true) {
+        // Keeps the reason of an endpoint that was disabled already (gone, failing).
+        await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'manual' WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      }
+      if (reenabled) {
+        await tx.query(
+          `UPDATE endpoints SET disabled = false, disabled_reason = NULL, consecutive_failures = 0, failing_since = NULL,
+                  circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
+           WHERE id = $1 AND disabled`,
+          [endpoint.id],
+        );
+      }
+      await tx.update(Endpoint, { id: endpoint.id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<Endpoint>).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw new ConflictError(`an endpoint with uid "${dto.uid}" exists`, 'uid');
+        throw error;
+      });
       // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
       if (reenabled) {
         await tx.query(
@@ -145,7 +151,7 @@ export class EndpointsService {
       }
     });
     this.cache.changed(endpoint);
-    return endpointView(endpoint);
+    return endpointView(await this.get(tenant, id));
   }
 
   /** Deletes the endpoint; its pending deliveries are dead-lettered (they can still be listed and resent elsewhere). */
@@ -163,9 +169,9 @@ export class EndpointsService {
   }
 
   /** Saves, answering 409 when the uid is taken by another live endpoint of the tenant. */
-  private async saveUnique(endpoint: Endpoint, repository: Repository<Endpoint> = this.endpoints): Promise<void> {
+  private async saveUnique(endpoint: Endpoint): Promise<void> {
     try {
-      await repository.save(endpoint);
+      await this.endpoints.save(endpoint);
     } catch (error) {
       if ((error as { code?: string }).code === '23505') throw new ConflictError(`an endpoint with uid "${endpoint.uid}" exists`, 'uid');
       throw error;
@@ -177,14 +183,22 @@ export class EndpointsService {
     return { secret: this.box.open(endpoint.secretSealed) };
   }
 
-  /** A new secret; the old one keeps signing beside it for 24 h. */
+  /**
+   * A new secret; the old one keeps signing beside it for 24 h. One statement moves the current secret (as the
+   * row holds it then, under its lock) into the retired ones, so concurrent rotations each retire the secret
+   * the one before them set, and every secret returned signs.
+   */
   async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
     const endpoint = await this.get(tenant, id);
     const next = secret ?? generateSecret();
-    const now = Date.now();
-    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now);
-    retired.push({ sealed: endpoint.secretSealed, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() });
-    await this.endpoints.update({ id: endpoint.id }, { secretSealed: this.box.seal(next), retiredSecrets: retired, updatedAt: new Date() });
+    await this.db.query(
+      `UPDATE endpoints SET
+         retired_secrets = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(retired_secrets) r WHERE (r->>'expiresAt')::timestamptz > now()), '[]'::jsonb)
+                           || jsonb_build_array(jsonb_build_object('sealed', secret_sealed, 'expiresAt', to_char((now() + make_interval(secs => $3::float / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+         secret_sealed = $2, updated_at = now()
+       WHERE id = $1`,
+      [endpoint.id, this.box.seal(next), ROTATION_OVERLAP_MS],
+    );
     this.cache.changed(endpoint);
     return { secret: next };
   }

@@ -4,6 +4,15 @@ import { Inbound1795440907699 } from './1795440907699-inbound';
 import { AttemptsByEndpoint1795443315417 } from './1795443315417-attempts-by-endpoint';
 import { EventTypes1795678200128 } from './1795678200128-event-types';
 import { SvixCompatibility1795679220996 } from './1795679220996-svix-compatibility';
+import { DeliveryIntegrity1795679392491 } from './1795679392491-delivery-integrity';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
-export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, EventTypes1795678200128, SvixCompatibility1795679220996];
+export const migrations = [
+  Initial1795438596365,
+  EndpointHealth1795440812385,
+  Inbound1795440907699,
+  AttemptsByEndpoint1795443315417,
+  EventTypes1795678200128,
+  SvixCompatibility1795679220996,
+  DeliveryIntegrity1795679392491,
+];
