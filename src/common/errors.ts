@@ -2,6 +2,8 @@
 export interface FieldProblem {
   field: string;
   message: string;
+  /** For a payload that fails its event type's schema: the JSON pointer of the bad value inside it. */
+  pointer?: string;
 }
 
 export abstract class DomainError extends Error {

@@ -73,6 +73,8 @@ export interface HeraldConfig {
   /** Tenants with series of their own in the metrics; the rest are labelled "other". */
   metricsTopTenants: number;
   tracing: TracingConfig;
+  /** HERALD_VALIDATE_EVENTS: check every published payload against its event type's schema (else only types with validate: true). */
+  validateEvents: boolean;
   /** HERALD_CONSOLE_FRAME_ANCESTORS: the CSP frame-ancestors sources that may embed /console ('none' by default). */
   consoleFrameAncestors: string;
 }
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     metricsTopTenants: int(env, 'HERALD_METRICS_TOP_TENANTS', 100, 0, 10000),
     tracing: tracingConfig(env),
     consoleFrameAncestors: frameAncestors(env.HERALD_CONSOLE_FRAME_ANCESTORS),
+    validateEvents: bool(env, 'HERALD_VALIDATE_EVENTS', false),
   };
 }
 

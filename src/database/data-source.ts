@@ -1,3 +1,4 @@
+import { EventType } from '../event-types/event-type.entity';
 import { DataSourceOptions } from 'typeorm';
 import { ApiKey } from '../auth/api-key.entity';
 import { HeraldConfig } from '../config/config';
@@ -8,11 +9,12 @@ import { HeraldEvent } from '../events/event.entity';
 import { SourceRequest } from '../inbound/source-request.entity';
 import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
+import { IdempotentResponse } from '../svix/idempotent-response.entity';
 import { migrations } from './migrations';
 import { QueryLogger } from './query-logger';
 import { PortalSession } from '../portal/portal-session.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

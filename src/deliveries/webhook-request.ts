@@ -11,7 +11,7 @@ export interface WebhookRequest {
 
 /** What the request is built from: the event as stored, the endpoint as cached, the secrets that sign now. */
 export interface WebhookRequestInput {
-  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs'> & Partial<Pick<Endpoint, 'sendTraceparent'>>;
+  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs'> & Partial<Pick<Endpoint, 'sendTraceparent' | 'signatureHeaders'>>;
   eventId: string;
   /** The stored payload: the exact bytes signed and sent. */
   payload: string;
@@ -32,12 +32,14 @@ export function buildWebhookRequest(input: WebhookRequestInput): WebhookRequest 
   const timestamp = Math.floor(input.startedAt.getTime() / 1000);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.sourceHeaders ?? {})) headers[`x-herald-source-${name}`] = value;
+  // Receivers written against Svix read svix-id / svix-timestamp / svix-signature: same values, other names.
+  const prefix = input.endpoint.signatureHeaders === 'svix' ? 'svix' : 'webhook';
   Object.assign(headers, input.endpoint.headers, {
     'content-type': 'application/json',
     'user-agent': input.userAgent,
-    'webhook-id': input.eventId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signWebhook(input.signingSecrets, input.eventId, timestamp, input.payload),
+    [`${prefix}-id`]: input.eventId,
+    [`${prefix}-timestamp`]: String(timestamp),
+    [`${prefix}-signature`]: signWebhook(input.signingSecrets, input.eventId, timestamp, input.payload),
   });
   if (input.endpoint.sendTraceparent && input.traceparent) headers.traceparent = input.traceparent;
   return { url: input.endpoint.url, headers, body: input.payload, timeoutMs: input.endpoint.timeoutMs };

@@ -4,6 +4,9 @@ import { Tenant } from '../tenants/tenant.entity';
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
 
+/** The names of the signature headers an endpoint gets: Standard Webhooks' `webhook-*`, or Svix's `svix-*`. */
+export type SignatureHeaders = 'webhook' | 'svix';
+
 /** A secret replaced by a rotation, still signing beside the new one until it expires. */
 export interface RetiredSecret {
   sealed: string;
@@ -12,6 +15,7 @@ export interface RetiredSecret {
 
 @Entity('endpoints')
 @Index('endpoints_tenant_id_id_idx', ['tenantId', 'id'])
+@Index('endpoints_tenant_uid_key', ['tenantId', 'uid'], { unique: true, where: 'uid IS NOT NULL AND deleted_at IS NULL' })
 export class Endpoint {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -25,6 +29,17 @@ export class Endpoint {
 
   @Column({ type: 'text' })
   url: string;
+
+  /** The producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id. */
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  uid: string | null;
+
+  /** Empty: every event. Otherwise only events with no channels or with a channel in common. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  channels: string[];
+
+  @Column({ name: 'signature_headers', type: 'varchar', length: 16, default: 'webhook' })
+  signatureHeaders: SignatureHeaders;
 
   @Column({ type: 'text', default: '' })
   description: string;

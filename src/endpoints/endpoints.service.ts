@@ -5,7 +5,7 @@ import { And, DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { InvalidInputError, LimitExceededError, NotFoundError } from '../common/errors';
+import { ConflictError, InvalidInputError, LimitExceededError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
@@ -29,7 +29,10 @@ export function endpointView(e: Endpoint): EndpointView {
     id: e.id,
     tenantId: e.tenantId,
     url: e.url,
+    uid: e.uid,
     description: e.description,
+    channels: e.channels,
+    signatureHeaders: e.signatureHeaders,
     eventTypes: e.eventTypes,
     disabled: e.disabled,
     disabledReason: e.disabledReason,
@@ -72,13 +75,16 @@ export class EndpointsService {
       id: newId('ep'),
       tenantId: tenant.id,
       url: dto.url,
+      uid: dto.uid ?? null,
+      channels: dto.channels ?? [],
+      signatureHeaders: dto.signatureHeaders ?? 'webhook',
       description: dto.description ?? '',
       eventTypes: dto.eventTypes ?? [],
       secretSealed: this.box.seal(secret),
       retiredSecrets: [],
       disabled: dto.disabled ?? false,
       disabledReason: dto.disabled ? 'manual' : null,
-      rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+      rateLimitPerSecond: dto.rateLimitPerSecond === undefined ? (tenant.endpointRateLimitPerSecond ?? null) : dto.rateLimitPerSecond,
       maxInFlight: dto.maxInFlight ?? null,
       timeoutMs: dto.timeoutMs ?? 15000,
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
@@ -88,7 +94,7 @@ export class EndpointsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.endpoints.save(endpoint);
+    await this.saveUnique(endpoint);
     this.cache.changed(endpoint);
     return { ...endpointView(endpoint), secret };
   }
@@ -106,8 +112,9 @@ export class EndpointsService {
     return toPage(rows, limit, endpointView);
   }
 
+  /** By id, or by the endpoint's uid. */
   async get(tenant: Tenant, id: string): Promise<Endpoint> {
-    const endpoint = await this.endpoints.findOneBy({ tenantId: tenant.id, id, deletedAt: IsNull() });
+    const endpoint = await this.endpoints.findOneBy({ tenantId: tenant.id, ...(id.startsWith('ep_') ? { id } : { uid: id }), deletedAt: IsNull() });
     if (!endpoint) throw new NotFoundError('endpoint', id);
     return endpoint;
   }
@@ -121,6 +128,9 @@ export class EndpointsService {
     const changes: Partial<Endpoint> = {};
     if (dto.url !== undefined) changes.url = this.checkAddress(dto.url);
     if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.uid !== undefined) changes.uid = dto.uid;
+    if (dto.channels !== undefined) changes.channels = dto.channels;
+    if (dto.signatureHeaders !== undefined) changes.signatureHeaders = dto.signatureHeaders;
     if (dto.eventTypes !== undefined) changes.eventTypes = dto.eventTypes;
     if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
     if (dto.maxInFlight !== undefined) changes.maxInFlight = dto.maxInFlight;
@@ -143,7 +153,10 @@ export class EndpointsService {
           [endpoint.id],
         );
       }
-      await tx.update(Endpoint, { id: endpoint.id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<Endpoint>);
+      await tx.update(Endpoint, { id: endpoint.id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<Endpoint>).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw new ConflictError(`an endpoint with uid "${dto.uid}" exists`, 'uid');
+        throw error;
+      });
       // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
       if (reenabled) {
         await tx.query(
@@ -169,6 +182,16 @@ export class EndpointsService {
       );
     });
     this.cache.changed(endpoint);
+  }
+
+  /** Saves, answering 409 when the uid is taken by another live endpoint of the tenant. */
+  private async saveUnique(endpoint: Endpoint): Promise<void> {
+    try {
+      await this.endpoints.save(endpoint);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictError(`an endpoint with uid "${endpoint.uid}" exists`, 'uid');
+      throw error;
+    }
   }
 
   /** The current secret, and until when a previous one still signs beside it (null: no rotation in progress). */

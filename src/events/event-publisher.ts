@@ -23,6 +23,8 @@ export interface NewEvent {
   sourceHeaders?: Record<string, string> | null;
   /** Set by the publisher when tracing is on: the publish request's traceparent, kept for the attempts. */
   traceparent?: string | null;
+  /** Only endpoints with a channel in common get it (endpoints without channels get everything). */
+  channels?: string[] | null;
 }
 
 export interface PublishedEvent {
@@ -59,16 +61,23 @@ interface NewDelivery {
   sendAt?: number;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[])`;
+// channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)
+  SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at, e.trace_context,
+         CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
+  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
+    AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)`;
+
+/** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
+const EVENT_PARAMS = 9;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
 
-/** $16, $17: tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+/** $17, $18 (after the events' 9 and the deliveries' 7): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
 const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
-  FROM unnest($16::varchar[], $17::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+  FROM unnest($17::varchar[], $18::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
 
 /** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
 const STALE = Symbol('stale endpoint list');
@@ -97,6 +106,7 @@ function eventParams(rows: Row[]): unknown[] {
     rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
     rows.map((r) => r.createdAt),
     rows.map((r) => r.event.traceparent ?? null),
+    rows.map((r) => (r.event.channels?.length ? JSON.stringify(r.event.channels) : null)),
   ];
 }
 
@@ -281,7 +291,7 @@ export class EventPublisher {
         // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
         const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
         const [{ ok }]: { ok: boolean }[] = await this.db.query(
-          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 8)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
           params,
         );
         if (!ok) return undefined;

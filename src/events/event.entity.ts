@@ -23,6 +23,10 @@ export class HeraldEvent {
   @Column({ type: 'text' })
   payload: string;
 
+  /** Delivered only to endpoints with a channel in common, or with no channels; null: to every endpoint. */
+  @Column({ type: 'text', array: true, nullable: true })
+  channels: string[] | null;
+
   /** Cleared after 24 h, so the key may be used again. */
   @Column({ name: 'idempotency_key', type: 'varchar', length: 256, nullable: true })
   idempotencyKey: string | null;

@@ -31,6 +31,7 @@ export class TenantsService {
       uid: dto.uid ?? null,
       metadata: dto.metadata ?? {},
       publishRateLimitPerSecond: dto.publishRateLimitPerSecond ?? null,
+      endpointRateLimitPerSecond: dto.endpointRateLimitPerSecond ?? null,
     });
     try {
       await this.tenants.save(tenant);
@@ -73,6 +74,7 @@ export class TenantsService {
     if (dto.uid !== undefined) changes.uid = dto.uid;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata;
     if (dto.publishRateLimitPerSecond !== undefined) changes.publishRateLimitPerSecond = dto.publishRateLimitPerSecond;
+    if (dto.endpointRateLimitPerSecond !== undefined) changes.endpointRateLimitPerSecond = dto.endpointRateLimitPerSecond;
     try {
       await this.tenants.save({ ...tenant, ...changes });
     } catch (error) {

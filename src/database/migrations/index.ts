@@ -2,9 +2,21 @@ import { Initial1795438596365 } from './1795438596365-initial';
 import { EndpointHealth1795440812385 } from './1795440812385-endpoint-health';
 import { Inbound1795440907699 } from './1795440907699-inbound';
 import { AttemptsByEndpoint1795443315417 } from './1795443315417-attempts-by-endpoint';
+import { EventTypes1795678200128 } from './1795678200128-event-types';
+import { SvixCompatibility1795679220996 } from './1795679220996-svix-compatibility';
 import { DeliveryIntegrity1795679392491 } from './1795679392491-delivery-integrity';
 import { Observability1795680000000 } from './1795680000000-observability';
 import { PortalSessions1795683000000 } from './1795683000000-portal-sessions';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
-export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, DeliveryIntegrity1795679392491, Observability1795680000000, PortalSessions1795683000000];
+export const migrations = [
+  Initial1795438596365,
+  EndpointHealth1795440812385,
+  Inbound1795440907699,
+  AttemptsByEndpoint1795443315417,
+  EventTypes1795678200128,
+  SvixCompatibility1795679220996,
+  DeliveryIntegrity1795679392491,
+  Observability1795680000000,
+  PortalSessions1795683000000,
+];

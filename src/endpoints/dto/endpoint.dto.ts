@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsNumber,
   IsOptional,
@@ -18,11 +19,15 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import type { SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
 import { endpointHeadersProblem } from '../endpoint-headers';
+import { CHANNEL_PATTERN } from '../subscription';
+
+export const ENDPOINT_UID_PATTERN = /^(?!ep_)[A-Za-z0-9_.:@-]{1,256}$/;
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -52,7 +57,7 @@ function IsWebhookSecret() {
 }
 
 /** Extra headers that every delivery can carry: see endpointHeadersProblem for what is refused and why. */
-function IsExtraHeaders() {
+export function IsExtraHeaders() {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isExtraHeaders',
@@ -110,6 +115,24 @@ class EndpointFields {
   @IsString({ each: true })
   @Matches(EVENT_TYPE_FILTER_PATTERN, { each: true, message: 'eventTypes entries must be event types (A-Z a-z 0-9 _ . : -, up to 128) optionally ending in .*' })
   eventTypes?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id" })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @Matches(ENDPOINT_UID_PATTERN, { message: 'uid must be 1-256 characters of A-Z a-z 0-9 _ . : @ - and must not start with ep_' })
+  uid?: string | null;
+
+  @ApiPropertyOptional({ type: [String], default: [], maxItems: 10, description: 'empty: every event; otherwise only events with a channel in common (events without channels are not sent here)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'channels entries must be 1-128 characters of A-Z a-z 0-9 _ . : # -' })
+  channels?: string[];
+
+  @ApiPropertyOptional({ enum: ['webhook', 'svix'], default: 'webhook', description: 'names of the id, timestamp and signature headers: webhook-* (Standard Webhooks) or svix-* (receivers written against Svix)' })
+  @IsOptional()
+  @IsIn(['webhook', 'svix'])
+  signatureHeaders?: SignatureHeaders;
 
   @ApiPropertyOptional({ default: false, description: 'a disabled endpoint gets no new deliveries; its pending ones wait' })
   @IsOptional()
@@ -193,7 +216,10 @@ export class EndpointView {
   @ApiProperty() id: string;
   @ApiProperty() tenantId: string;
   @ApiProperty() url: string;
+  @ApiProperty({ nullable: true, type: String }) uid: string | null;
   @ApiProperty() description: string;
+  @ApiProperty({ type: [String] }) channels: string[];
+  @ApiProperty({ enum: ['webhook', 'svix'] }) signatureHeaders: string;
   @ApiProperty({ type: [String] }) eventTypes: string[];
   @ApiProperty() disabled: boolean;
   @ApiProperty({ nullable: true, enum: ['manual', 'gone', 'failing'] }) disabledReason: string | null;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { CHANNEL_PATTERN } from '../../endpoints/subscription';
 import { AsParsed } from '../../common/validation';
 import { PageQuery } from '../../common/pagination';
 import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
@@ -24,6 +25,13 @@ export class PublishEventDto {
   @IsString()
   @Length(1, 256)
   idempotencyKey?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 10, description: 'only endpoints with a channel in common get the event; endpoints without channels get every event' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'channels entries must be 1-128 characters of A-Z a-z 0-9 _ . : # -' })
+  channels?: string[];
 }
 
 export class PublishBatchDto {
@@ -51,6 +59,7 @@ export class EventView {
   @ApiProperty() id: string;
   @ApiProperty() eventType: string;
   @ApiProperty({ nullable: true, type: String }) idempotencyKey: string | null;
+  @ApiProperty({ nullable: true, type: [String] }) channels: string[] | null;
   @ApiProperty() createdAt: string;
 }
 
