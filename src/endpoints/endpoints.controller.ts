@@ -4,7 +4,7 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointView, EndpointWithSecretView, EventSampleDto, FilterTestView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
 
 @ApiTags('endpoints')
@@ -59,5 +59,13 @@ export class EndpointsController {
   @HttpCode(200)
   rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
     return this.endpoints.rotate(tenant, id);
+  }
+
+  @Post(':endpointId/filter/test')
+  @TenantRoute()
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: FilterTestView, description: "whether the endpoint's filter holds for this event, and which clause fails if not" })
+  testFilter(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: EventSampleDto): Promise<FilterTestView> {
+    return this.endpoints.testFilter(tenant, id, sample);
   }
 }

@@ -11,9 +11,11 @@ import { SecretBox } from '../common/secrets';
 import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
 import { generateSecret } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointView, EventSampleDto, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointCache } from './endpoint-cache';
 import { Endpoint } from './endpoint.entity';
+import { FilterResult } from './filter/payload-filter';
+import { filterVerdict } from './subscription';
 
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
@@ -32,6 +34,7 @@ export function endpointView(e: Endpoint): EndpointView {
     retryPolicy: e.retryPolicy,
     headers: e.headers,
     metadata: e.metadata,
+    filter: e.filter,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -71,6 +74,7 @@ export class EndpointsService {
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
       headers: dto.headers ?? {},
       metadata: dto.metadata ?? {},
+      filter: dto.filter ?? null,
       createdAt: now,
       updatedAt: now,
     });
@@ -108,6 +112,7 @@ export class EndpointsService {
     if (dto.retryPolicy !== undefined) endpoint.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
     if (dto.headers !== undefined) endpoint.headers = dto.headers;
     if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
+    if (dto.filter !== undefined) endpoint.filter = dto.filter;
     if (dto.disabled === true && !wasDisabled) {
       endpoint.disabled = true;
       endpoint.disabledReason = 'manual';
@@ -167,6 +172,12 @@ export class EndpointsService {
     await this.endpoints.update({ id: endpoint.id }, { secretSealed: this.box.seal(next), retiredSecrets: retired, updatedAt: new Date() });
     this.cache.changed(endpoint);
     return { secret: next };
+  }
+
+  /** Whether the endpoint's filter holds for a sample event, and which clause fails if not. */
+  async testFilter(tenant: Tenant, id: string, sample: EventSampleDto): Promise<FilterResult> {
+    const endpoint = await this.get(tenant, id);
+    return filterVerdict(endpoint, { eventType: sample.eventType, payload: JSON.stringify(sample.payload) });
   }
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */

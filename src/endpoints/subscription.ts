@@ -1,5 +1,7 @@
 import { Endpoint } from './endpoint.entity';
 import { matchesEventType } from './event-type-filter';
+import { compiledFilterOf } from './filter/compiled-filters';
+import { FilterResult } from './filter/payload-filter';
 
 /** What fan-out knows of an event when it picks the endpoints that get it. */
 export interface PublishedEventFacts {
@@ -8,10 +10,33 @@ export interface PublishedEventFacts {
   payload: string;
 }
 
+// The parsed payload of each event, parsed at most once however many endpoints' filters read it.
+const parsedPayloads = new WeakMap<PublishedEventFacts, unknown>();
+
+function parsedPayload(event: PublishedEventFacts): unknown {
+  if (parsedPayloads.has(event)) return parsedPayloads.get(event);
+  let value: unknown;
+  try {
+    value = JSON.parse(event.payload);
+  } catch {
+    value = undefined; // not JSON: no payload path exists
+  }
+  parsedPayloads.set(event, value);
+  return value;
+}
+
+/** Whether the endpoint's payload filter holds for the event (true when it has none), and which clause failed. */
+export function filterVerdict(endpoint: Pick<Endpoint, 'filter'>, event: PublishedEventFacts): FilterResult {
+  const filter = compiledFilterOf(endpoint);
+  if (!filter) return { matches: true, reason: null };
+  return filter({ eventType: event.eventType, payload: parsedPayload(event) });
+}
+
 /**
  * Whether an enabled endpoint subscribes to the event: the one rule fan-out applies (and anything that
- * asks "would this endpoint have got it", such as a replay of what was never sent). Pure.
+ * asks "would this endpoint have got it", such as a replay of what was never sent). Its event types must
+ * match, and its payload filter hold. Pure.
  */
-export function subscribes(endpoint: Pick<Endpoint, 'eventTypes'>, event: PublishedEventFacts): boolean {
-  return matchesEventType(endpoint.eventTypes, event.eventType);
+export function subscribes(endpoint: Pick<Endpoint, 'eventTypes' | 'filter'>, event: PublishedEventFacts): boolean {
+  return matchesEventType(endpoint.eventTypes, event.eventType) && filterVerdict(endpoint, event).matches;
 }

@@ -2,6 +2,7 @@ import { Initial1795438596365 } from './1795438596365-initial';
 import { EndpointHealth1795440812385 } from './1795440812385-endpoint-health';
 import { Inbound1795440907699 } from './1795440907699-inbound';
 import { AttemptsByEndpoint1795443315417 } from './1795443315417-attempts-by-endpoint';
+import { EndpointFilter1795677773935 } from './1795677773935-endpoint-filter';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
-export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417];
+export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, EndpointFilter1795677773935];

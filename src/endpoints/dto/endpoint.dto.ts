@@ -20,7 +20,8 @@ import {
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
-import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
+import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
+import { IsPayloadFilter } from '../filter/is-payload-filter';
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -163,6 +164,19 @@ class EndpointFields {
   @IsOptional()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    default: null,
+    example: { data: { amount: { $gte: 1000 } }, $eventType: { $startsWith: 'invoice.' } },
+    description:
+      'payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it',
+  })
+  @IsOptional()
+  @IsPayloadFilter()
+  filter?: Record<string, unknown> | null;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -204,6 +218,7 @@ export class EndpointView {
   @ApiProperty({ type: RetryPolicyView }) retryPolicy: RetryPolicyView;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -223,4 +238,20 @@ export class RecoverDto {
   @IsString()
   @Matches(/^\d{4}-\d{2}-\d{2}T/, { message: 'until must be an ISO-8601 date-time' })
   until?: string;
+}
+
+export class EventSampleDto {
+  @ApiProperty({ example: 'invoice.paid' })
+  @IsString()
+  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { data: { amount: 1500 } } })
+  @IsJsonObject(262144)
+  payload: Record<string, unknown>;
+}
+
+export class FilterTestView {
+  @ApiProperty() matches: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'the clause that failed; null when the filter matches' }) reason: string | null;
 }
