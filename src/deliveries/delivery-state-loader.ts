@@ -8,6 +8,7 @@ export interface DeliveryState {
   id: string;
   event_id: string;
   endpoint_id: string;
+  event_type: string;
   status: string;
   attempt_count: number;
   next_trigger: AttemptTrigger;
@@ -69,7 +70,7 @@ export class DeliveryStateLoader {
 
   private async query(ids: string[]): Promise<Map<string, DeliveryState>> {
     const rows: DeliveryState[] = await this.db.query(
-      `SELECT d.id, d.event_id, d.endpoint_id, d.status, d.attempt_count, d.next_trigger, e.payload, e.source_headers
+      `SELECT d.id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempt_count, d.next_trigger, e.payload, e.source_headers
        FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ANY($1::varchar[])`,
       [ids],
     );

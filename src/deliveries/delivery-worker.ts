@@ -206,17 +206,20 @@ export class DeliveryWorker {
     return gate;
   }
 
-  private send(endpoint: Endpoint, state: DeliveryState, startedAt: Date): Promise<SendResult> {
-    const request = buildWebhookRequest({
+  private async send(endpoint: Endpoint, state: DeliveryState, startedAt: Date): Promise<SendResult> {
+    const built = await buildWebhookRequest({
       endpoint,
       eventId: state.event_id,
+      eventType: state.event_type,
       payload: state.payload,
       sourceHeaders: state.source_headers,
       signingSecrets: this.endpointsService.signingSecrets(endpoint),
       userAgent: `Herald/${this.config.version}`,
       startedAt,
     });
-    return this.sender.send(request);
+    // A failed transformation is a failed attempt that sent nothing (retried, logged, resendable like any other).
+    if (!built.ok) return { statusCode: null, responseBody: null, responseHeaders: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
+    return this.sender.send(built.request);
   }
 
   /**

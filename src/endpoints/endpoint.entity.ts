@@ -67,6 +67,10 @@ export class Endpoint {
   @Column({ type: 'jsonb', nullable: true })
   filter: Record<string, unknown> | null;
 
+  /** JSONata expression over {eventType, payload} whose result is the body this endpoint receives (src/transformations). */
+  @Column({ type: 'text', nullable: true })
+  transformation: string | null;
+
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures: number;
 

@@ -4,7 +4,7 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, EventSampleDto, FilterTestView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointView, EndpointWithSecretView, EventSampleDto, FilterTestView, TransformationTestDto, TransformationTestView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
 
 @ApiTags('endpoints')
@@ -67,5 +67,13 @@ export class EndpointsController {
   @ApiResponse({ status: 200, type: FilterTestView, description: "whether the endpoint's filter holds for this event, and which clause fails if not" })
   testFilter(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: EventSampleDto): Promise<FilterTestView> {
     return this.endpoints.testFilter(tenant, id, sample);
+  }
+
+  @Post(':endpointId/transformation/test')
+  @TenantRoute()
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: TransformationTestView, description: 'the body the endpoint would receive for this event, or why the transformation fails' })
+  testTransformation(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: TransformationTestDto): Promise<TransformationTestView> {
+    return this.endpoints.testTransformation(tenant, id, sample);
   }
 }

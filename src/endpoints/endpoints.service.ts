@@ -11,10 +11,11 @@ import { SecretBox } from '../common/secrets';
 import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
 import { generateSecret } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EventSampleDto, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointView, EventSampleDto, TransformationTestDto, TransformationTestView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointCache } from './endpoint-cache';
 import { Endpoint } from './endpoint.entity';
 import { FilterResult } from './filter/payload-filter';
+import { transform } from '../transformations/transformation';
 import { filterVerdict } from './subscription';
 
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -35,6 +36,7 @@ export function endpointView(e: Endpoint): EndpointView {
     headers: e.headers,
     metadata: e.metadata,
     filter: e.filter,
+    transformation: e.transformation,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -75,6 +77,7 @@ export class EndpointsService {
       headers: dto.headers ?? {},
       metadata: dto.metadata ?? {},
       filter: dto.filter ?? null,
+      transformation: dto.transformation ?? null,
       createdAt: now,
       updatedAt: now,
     });
@@ -113,6 +116,7 @@ export class EndpointsService {
     if (dto.headers !== undefined) endpoint.headers = dto.headers;
     if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
     if (dto.filter !== undefined) endpoint.filter = dto.filter;
+    if (dto.transformation !== undefined) endpoint.transformation = dto.transformation;
     if (dto.disabled === true && !wasDisabled) {
       endpoint.disabled = true;
       endpoint.disabledReason = 'manual';
@@ -178,6 +182,15 @@ export class EndpointsService {
   async testFilter(tenant: Tenant, id: string, sample: EventSampleDto): Promise<FilterResult> {
     const endpoint = await this.get(tenant, id);
     return filterVerdict(endpoint, { eventType: sample.eventType, payload: JSON.stringify(sample.payload) });
+  }
+
+  /** What the endpoint's transformation (or the one given, to try before saving) makes of a sample event. */
+  async testTransformation(tenant: Tenant, id: string, sample: TransformationTestDto): Promise<TransformationTestView> {
+    const endpoint = await this.get(tenant, id);
+    const expression = sample.transformation ?? endpoint.transformation;
+    if (!expression) return { ok: true, result: sample.payload };
+    const result = await transform(expression, { eventType: sample.eventType, payload: sample.payload });
+    return result.ok ? { ok: true, result: JSON.parse(result.body) as unknown } : { ok: false, error: result.error };
   }
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */

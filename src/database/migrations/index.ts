@@ -3,6 +3,7 @@ import { EndpointHealth1795440812385 } from './1795440812385-endpoint-health';
 import { Inbound1795440907699 } from './1795440907699-inbound';
 import { AttemptsByEndpoint1795443315417 } from './1795443315417-attempts-by-endpoint';
 import { EndpointFilter1795677773935 } from './1795677773935-endpoint-filter';
+import { EndpointTransformation1795678612666 } from './1795678612666-endpoint-transformation';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
-export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, EndpointFilter1795677773935];
+export const migrations = [Initial1795438596365, EndpointHealth1795440812385, Inbound1795440907699, AttemptsByEndpoint1795443315417, EndpointFilter1795677773935, EndpointTransformation1795678612666];

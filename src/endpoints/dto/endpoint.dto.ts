@@ -22,6 +22,7 @@ import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
 import { IsPayloadFilter } from '../filter/is-payload-filter';
+import { compileTransformation } from '../../transformations/transformation';
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -46,6 +47,23 @@ function IsWebhookSecret() {
       validator: {
         validate: (value: unknown) => typeof value === 'string' && secretProblem(value) === null,
         defaultMessage: (args: ValidationArguments) => (typeof args.value === 'string' ? `${args.property}: ${secretProblem(args.value)}` : `${args.property} must be a string`),
+      },
+    });
+}
+
+function IsTransformation() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTransformation',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) => value === null || (typeof value === 'string' && compileTransformation(value).ok),
+        defaultMessage: (args: ValidationArguments) => {
+          if (typeof args.value !== 'string') return `${args.property} must be a JSONata expression (a string) or null`;
+          const compiled = compileTransformation(args.value);
+          return `${args.property}: ${compiled.ok ? 'invalid' : compiled.error}`;
+        },
       },
     });
 }
@@ -177,6 +195,18 @@ class EndpointFields {
   @IsOptional()
   @IsPayloadFilter()
   filter?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    default: null,
+    example: '{"type": eventType, "amount": payload.data.amount / 100}',
+    description:
+      'JSONata expression over {eventType, payload}: its result is the JSON body this endpoint receives (and what is signed). Evaluated at send time with a 50 ms limit and a 1 MiB output limit; a failure fails the attempt with error `transformation_failed: …`. At most 8192 characters; null removes it',
+  })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string | null;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -219,6 +249,7 @@ export class EndpointView {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
+  @ApiProperty({ type: String, nullable: true }) transformation: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -254,4 +285,17 @@ export class EventSampleDto {
 export class FilterTestView {
   @ApiProperty() matches: boolean;
   @ApiProperty({ nullable: true, type: String, description: 'the clause that failed; null when the filter matches' }) reason: string | null;
+}
+
+export class TransformationTestDto extends EventSampleDto {
+  @ApiPropertyOptional({ type: String, description: "an expression to try before saving it; the endpoint's own when left out" })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string;
+}
+
+export class TransformationTestView {
+  @ApiProperty({ description: 'whether the transformation produced a body' }) ok: boolean;
+  @ApiPropertyOptional({ description: 'the body the endpoint would receive (the payload itself when it has no transformation)' }) result?: unknown;
+  @ApiPropertyOptional({ description: 'why it failed: what an attempt would log after `transformation_failed: `' }) error?: string;
 }
