@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RetryPolicy } from '../config/config';
+import type { SigningScheme } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
@@ -32,9 +33,13 @@ export class Endpoint {
   @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{}'" })
   eventTypes: string[];
 
-  /** AES-256-GCM sealed `whsec_…`. */
+  /** AES-256-GCM sealed `whsec_…` (hmac) or `whsk_…` (ed25519 signing key). */
   @Column({ name: 'secret_sealed', type: 'text' })
   secretSealed: string;
+
+  /** The scheme new secrets (on rotation) are made for; retired ones keep their own until they expire. */
+  @Column({ type: 'varchar', length: 16, default: 'hmac' })
+  signing: SigningScheme;
 
   @Column({ name: 'retired_secrets', type: 'jsonb', default: () => "'[]'" })
   retiredSecrets: RetiredSecret[];

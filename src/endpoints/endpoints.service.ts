@@ -9,7 +9,7 @@ import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
 import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
-import { generateSecret } from '../deliveries/signature';
+import { SigningScheme, generateSecretFor, shownSecret } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateEndpointDto, EndpointView, EventSampleDto, TransformationTestDto, TransformationTestView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointCache } from './endpoint-cache';
@@ -37,6 +37,7 @@ export function endpointView(e: Endpoint): EndpointView {
     metadata: e.metadata,
     filter: e.filter,
     transformation: e.transformation,
+    signing: e.signing,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
@@ -58,7 +59,9 @@ export class EndpointsService {
 
   async create(tenant: Tenant, dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
     this.checkAddress(dto.url);
-    const secret = dto.secret ?? generateSecret();
+    const signing = dto.signing ?? 'hmac';
+    if (signing === 'ed25519' && dto.secret !== undefined) throw InvalidInputError.field('secret', 'secret cannot be given with signing "ed25519": Herald generates the key pair');
+    const secret = dto.secret ?? generateSecretFor(signing);
     const now = new Date();
     const endpoint = this.endpoints.create({
       id: newId('ep'),
@@ -67,6 +70,7 @@ export class EndpointsService {
       description: dto.description ?? '',
       eventTypes: dto.eventTypes ?? [],
       secretSealed: this.box.seal(secret),
+      signing,
       retiredSecrets: [],
       disabled: dto.disabled ?? false,
       disabledReason: dto.disabled ? 'manual' : null,
@@ -83,7 +87,7 @@ export class EndpointsService {
     });
     await this.endpoints.save(endpoint);
     this.cache.changed(endpoint);
-    return { ...endpointView(endpoint), secret };
+    return { ...endpointView(endpoint), secret: shownSecret(secret) };
   }
 
   async list(tenant: Tenant, query: PageQuery): Promise<Page<EndpointView>> {
@@ -117,6 +121,7 @@ export class EndpointsService {
     if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
     if (dto.filter !== undefined) endpoint.filter = dto.filter;
     if (dto.transformation !== undefined) endpoint.transformation = dto.transformation;
+    if (dto.signing !== undefined && dto.signing !== endpoint.signing) this.retireSecret(endpoint, generateSecretFor(dto.signing), dto.signing);
     if (dto.disabled === true && !wasDisabled) {
       endpoint.disabled = true;
       endpoint.disabledReason = 'manual';
@@ -163,19 +168,25 @@ export class EndpointsService {
 
   async secret(tenant: Tenant, id: string): Promise<{ secret: string }> {
     const endpoint = await this.get(tenant, id);
-    return { secret: this.box.open(endpoint.secretSealed) };
+    return { secret: shownSecret(this.box.open(endpoint.secretSealed)) };
   }
 
-  /** A new secret; the old one keeps signing beside it for 24 h. */
+  /** A new secret of the endpoint's scheme; the old one keeps signing beside it for 24 h. */
   async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
     const endpoint = await this.get(tenant, id);
-    const next = secret ?? generateSecret();
+    const next = secret ?? generateSecretFor(endpoint.signing);
+    this.retireSecret(endpoint, next, endpoint.signing);
+    await this.endpoints.update({ id: endpoint.id }, { secretSealed: endpoint.secretSealed, signing: endpoint.signing, retiredSecrets: endpoint.retiredSecrets, updatedAt: new Date() });
+    this.cache.changed(endpoint);
+    return { secret: shownSecret(next) };
+  }
+
+  /** Makes `next` the endpoint's secret; the current one keeps signing beside it for 24 h. */
+  private retireSecret(endpoint: Endpoint, next: string, signing: SigningScheme): void {
     const now = Date.now();
     const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now);
     retired.push({ sealed: endpoint.secretSealed, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() });
-    await this.endpoints.update({ id: endpoint.id }, { secretSealed: this.box.seal(next), retiredSecrets: retired, updatedAt: new Date() });
-    this.cache.changed(endpoint);
-    return { secret: next };
+    Object.assign(endpoint, { secretSealed: this.box.seal(next), signing, retiredSecrets: retired });
   }
 
   /** Whether the endpoint's filter holds for a sample event, and which clause fails if not. */

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsNumber,
   IsOptional,
@@ -19,7 +20,7 @@ import {
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
-import { secretProblem } from '../../deliveries/signature';
+import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
 import { IsPayloadFilter } from '../filter/is-payload-filter';
 import { compileTransformation } from '../../transformations/transformation';
@@ -207,6 +208,16 @@ class EndpointFields {
   @IsOptional()
   @IsTransformation()
   transformation?: string | null;
+
+  @ApiPropertyOptional({
+    enum: SIGNING_SCHEMES,
+    default: 'hmac',
+    description:
+      'hmac: a shared whsec_ secret, `v1,` signatures. ed25519: Herald signs with a private key it keeps and shows the public key (whpk_…) as the secret, `v1a,` signatures. Changing it on an existing endpoint is a rotation: the old secret keeps signing beside the new one for 24 h',
+  })
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES)
+  signing?: SigningScheme;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -214,7 +225,7 @@ export class CreateEndpointDto extends EndpointFields {
   @IsEndpointUrl()
   url: string;
 
-  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out' })
+  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out (always generated for ed25519)' })
   @IsOptional()
   @IsWebhookSecret()
   secret?: string;
@@ -250,12 +261,13 @@ export class EndpointView {
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true }) transformation: string | null;
+  @ApiProperty({ enum: SIGNING_SCHEMES }) signing: SigningScheme;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
 
 export class EndpointWithSecretView extends EndpointView {
-  @ApiProperty({ description: 'shown on creation; later with GET …/secret' }) secret: string;
+  @ApiProperty({ description: 'shown on creation; later with GET …/secret. For ed25519, the public key (whpk_…)' }) secret: string;
 }
 
 export class RecoverDto {
