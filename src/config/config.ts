@@ -41,6 +41,8 @@ export interface HeraldConfig {
   /** An endpoint failing continuously for this long is disabled (disabledReason "failing"). */
   disableAfterMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** HERALD_OPERATOR_TENANT: uid of the tenant that receives Herald's operator events (herald.*), created on start; unset: none. */
+  operatorTenant?: string;
   version: string;
 }
 
@@ -83,6 +85,12 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
 
 function prefix(raw: string): string {
   if (!/^[A-Za-z0-9_:-]{1,64}$/.test(raw)) throw new ConfigError('HERALD_QUEUE_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : -');
+  return raw;
+}
+
+function operatorTenant(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^[A-Za-z0-9_.:@-]{1,256}$/.test(raw) || raw.startsWith('tnt_')) throw new ConfigError('HERALD_OPERATOR_TENANT must be a tenant uid: 1-256 characters of A-Z a-z 0-9 _ . : @ - not starting with tnt_');
   return raw;
 }
 
@@ -154,6 +162,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
+    operatorTenant: operatorTenant(env.HERALD_OPERATOR_TENANT),
     version,
   };
 }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
+import { OperatorEventsModule } from '../operator-events/operator-events.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AttemptClaim } from './attempt-claim';
 import { DeliveryAttempt } from './attempt.entity';
@@ -16,7 +17,7 @@ import { EndpointStatsService } from './endpoint-stats.service';
 import { HttpSender } from './http-sender';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule],
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule, OperatorEventsModule],
   providers: [
     DeliveriesService,
     DeliveryWorker,

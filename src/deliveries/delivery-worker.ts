@@ -10,6 +10,8 @@ import { EndpointCache } from '../endpoints/endpoint-cache';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { OperatorEvent } from '../operator-events/operator-event';
+import { OperatorEvents } from '../operator-events/operator-events';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, SLOT_LEAD_MS, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
 import { InFlightLimiter } from '../rate-limit/in-flight';
 import { SlotReservations } from '../rate-limit/slot-reservations';
@@ -85,6 +87,7 @@ export class DeliveryWorker {
     private readonly claims: AttemptClaim,
     private readonly recorder: AttemptRecorder,
     private readonly states: DeliveryStateLoader,
+    private readonly operatorEvents: OperatorEvents,
   ) {}
 
   private get circuitSettings(): CircuitSettings {
@@ -250,11 +253,17 @@ export class DeliveryWorker {
       resetEndpointHealth: reset,
     });
     if (!recorded) return false;
+    if (outcome.kind === 'dead') {
+      this.operatorEvents.emit({ type: 'delivery.dead', tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: state.id, eventId: state.event_id, eventType: state.event_type, attempts: attempt, lastError: outcome.error });
+    }
     if (outcome.kind !== 'succeeded') {
-      const healthChanged = await this.db.transaction((tx) => this.recordHealth(tx, endpoint, outcome, probe));
+      const changes: OperatorEvent[] = [];
+      const healthChanged = await this.db.transaction((tx) => this.recordHealth(tx, endpoint, outcome, probe, changes));
       // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
       if (healthChanged) this.endpoints.changed(endpoint);
+      for (const change of changes) this.operatorEvents.emit(change);
     } else if (reset) {
+      if (probe) this.operatorEvents.emit({ type: 'endpoint.recovered', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url });
       const wasOpen = endpoint.circuitPhase !== null || probe;
       Object.assign(endpoint, { consecutiveFailures: 0, failingSince: null, circuitPhase: null, circuitUntil: null, circuitCooldownMs: null });
       // Other workers hold deliveries back while they think the circuit open: tell them it closed.
@@ -264,9 +273,10 @@ export class DeliveryWorker {
   }
 
   /** After a failure: updates the endpoint's health counters, circuit and auto-disable; true when other processes should reload it. */
-  private async recordHealth(tx: { query: DataSource['query'] }, endpoint: Endpoint, outcome: Failure, probe: boolean): Promise<boolean> {
+  private async recordHealth(tx: { query: DataSource['query'] }, endpoint: Endpoint, outcome: Failure, probe: boolean, changes: OperatorEvent[]): Promise<boolean> {
     if (outcome.kind === 'dead' && outcome.gone) {
-      await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'gone', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      const [, disabled] = await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'gone', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      if (disabled) changes.push({ type: 'endpoint.disabled', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url, reason: 'gone' });
       return true;
     }
     const [[row]]: [CircuitRow[], number] = await tx.query(
@@ -282,10 +292,14 @@ export class DeliveryWorker {
     if (circuitMoved) {
       await tx.query(`UPDATE endpoints SET circuit_phase = $2, circuit_until = $3, circuit_cooldown_ms = $4 WHERE id = $1`, [endpoint.id, after.phase, after.until, after.cooldownMs]);
       if (after.phase === 'open') this.logger.warn(`circuit of endpoint ${endpoint.id} open until ${after.until!.toISOString()} after ${row.consecutive_failures} consecutive failures`);
+      if (after.phase === 'open' && before.phase === null) {
+        changes.push({ type: 'endpoint.circuit_opened', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url, consecutiveFailures: row.consecutive_failures, retryAt: after.until!.toISOString() });
+      }
     }
     const disable = shouldDisable(row.failing_since, now, this.config.disableAfterMs);
     if (disable) {
-      await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'failing', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      const [, disabled] = await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'failing', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      if (disabled) changes.push({ type: 'endpoint.disabled', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url, reason: 'failing', failingSince: row.failing_since!.toISOString() });
       this.logger.warn(`endpoint ${endpoint.id} disabled: failing since ${row.failing_since!.toISOString()}`);
     }
     Object.assign(endpoint, {

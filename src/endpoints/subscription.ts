@@ -33,10 +33,20 @@ export function filterVerdict(endpoint: Pick<Endpoint, 'filter'>, event: Publish
 }
 
 /**
+ * Herald's own events (`herald.endpoint.disabled`, …) go only to endpoints that name them (`herald.*`,
+ * `herald.delivery.dead`): one that takes every type (`[]` or `*`) did not ask for them.
+ */
+function matchesType(eventTypes: readonly string[], eventType: string): boolean {
+  if (!eventType.startsWith('herald.')) return matchesEventType(eventTypes, eventType);
+  const named = eventTypes.filter((pattern) => pattern.startsWith('herald.'));
+  return named.length > 0 && matchesEventType(named, eventType);
+}
+
+/**
  * Whether an enabled endpoint subscribes to the event: the one rule fan-out applies (and anything that
  * asks "would this endpoint have got it", such as a replay of what was never sent). Its event types must
  * match, and its payload filter hold. Pure.
  */
 export function subscribes(endpoint: Pick<Endpoint, 'eventTypes' | 'filter'>, event: PublishedEventFacts): boolean {
-  return matchesEventType(endpoint.eventTypes, event.eventType) && filterVerdict(endpoint, event).matches;
+  return matchesType(endpoint.eventTypes, event.eventType) && filterVerdict(endpoint, event).matches;
 }

@@ -11,6 +11,7 @@ import { InboundAcceptedView } from './dto/source.dto';
 import { forwardableHeaders, inboundEventType, inboundPayload, providerIdempotencyKey } from './inbound-event';
 import { SourceRequest } from './source-request.entity';
 import { Source } from './source.entity';
+import { SourceFailureWatch } from '../operator-events/source-failure-watch';
 import { Verification, VerifierConfig, verifyInbound } from './verifiers';
 
 /** Requests kept in each source's log; older ones are pruned. */
@@ -38,6 +39,7 @@ export class InboundService {
     private readonly events: EventsService,
     private readonly box: SecretBox,
     @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly failureWatch: SourceFailureWatch,
   ) {}
 
   async receive(sourceId: string, request: ReceivedRequest): Promise<InboundAcceptedView> {
@@ -61,9 +63,11 @@ export class InboundService {
     if (!verification.ok || !verifier) {
       const reason = verification.ok ? 'verifier configuration error' : verification.reason;
       await log({ ...rejected, statusCode: 401, reason });
+      this.failureWatch.failed(source, reason);
       throw new UnauthorizedError(`the request could not be verified: ${reason}`);
     }
 
+    this.failureWatch.verified(source.id);
     const eventType = inboundEventType(verification.eventType, source);
     const providerEventId = verification.providerEventId?.slice(0, 256) ?? null;
     const published = await this.events.publishRaw({
