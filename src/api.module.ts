@@ -8,6 +8,8 @@ import { EndpointsModule } from './endpoints/endpoints.module';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
+import { ReplaysController } from './replays/replays.controller';
+import { ReplaysModule } from './replays/replays.module';
 import { InboundModule } from './inbound/inbound.module';
 import { SourcesController } from './inbound/sources.controller';
 import { TenantsController } from './tenants/tenants.controller';
@@ -15,7 +17,7 @@ import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule],
-  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, ReplaysModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, ReplaysController],
 })
 export class ApiModule {}

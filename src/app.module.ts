@@ -11,6 +11,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
+import { ReplaysWorkerModule } from './replays/replays-worker.module';
 
 /** One codebase, two roles: `api` serves HTTP, `worker` delivers, `all` does both in one process. */
 @Module({})
@@ -18,7 +19,7 @@ export class AppModule {
   static forConfig(config: HeraldConfig): DynamicModule {
     const roleModules = [];
     if (config.role !== 'worker') roleModules.push(ApiModule);
-    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule);
+    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, ReplaysWorkerModule);
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, MetricsModule, QueuesModule.forConfig(config), ...roleModules],

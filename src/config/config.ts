@@ -43,6 +43,8 @@ export interface HeraldConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** HERALD_OPERATOR_TENANT: uid of the tenant that receives Herald's operator events (herald.*), created on start; unset: none. */
   operatorTenant?: string;
+  /** Deliveries a replay resends (or events it examines) per page; the next page waits for most of the last to be sent. */
+  replayPageSize: number;
   version: string;
 }
 
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     operatorTenant: operatorTenant(env.HERALD_OPERATOR_TENANT),
+    replayPageSize: int(env, 'HERALD_REPLAY_PAGE_SIZE', 200, 1, 5000),
     version,
   };
 }

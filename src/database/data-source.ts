@@ -9,8 +9,9 @@ import { SourceRequest } from '../inbound/source-request.entity';
 import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { migrations } from './migrations';
+import { Replay } from '../replays/replay.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, Replay];
 
 export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): DataSourceOptions {
   return {

@@ -5,6 +5,7 @@ import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
 import { OperatorEventsModule } from '../operator-events/operator-events.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { ReplaysModule } from '../replays/replays.module';
 import { AttemptClaim } from './attempt-claim';
 import { DeliveryAttempt } from './attempt.entity';
 import { parseAllowList } from './address-guard';
@@ -17,7 +18,7 @@ import { EndpointStatsService } from './endpoint-stats.service';
 import { HttpSender } from './http-sender';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule, OperatorEventsModule],
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule, OperatorEventsModule, ReplaysModule],
   providers: [
     DeliveriesService,
     DeliveryWorker,
