@@ -19,6 +19,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
@@ -175,12 +176,14 @@ class EndpointFields {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsStringMap()
   @IsExtraHeaders()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
