@@ -197,6 +197,7 @@ class EndpointFields {
       'payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it',
   })
   @IsOptional()
+  @AsParsed()
   @IsPayloadFilter()
   filter?: Record<string, unknown> | null;
 
@@ -293,6 +294,7 @@ export class EventSampleDto {
   eventType: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: { data: { amount: 1500 } } })
+  @AsParsed()
   @IsJsonObject(262144)
   payload: Record<string, unknown>;
 }
