@@ -38,7 +38,13 @@ export type BuiltWebhookRequest = { ok: true; request: WebhookRequest } | { ok: 
 export async function buildWebhookRequest(input: WebhookRequestInput): Promise<BuiltWebhookRequest> {
   let body = input.payload;
   if (input.endpoint.transformation) {
-    const transformed = await transform(input.endpoint.transformation, { eventType: input.eventType, payload: JSON.parse(input.payload) as unknown });
+    let payload: unknown;
+    try {
+      payload = JSON.parse(input.payload);
+    } catch {
+      return { ok: false, error: `${TRANSFORMATION_FAILED}: the stored payload is not JSON` };
+    }
+    const transformed = await transform(input.endpoint.transformation, { eventType: input.eventType, payload });
     if (!transformed.ok) return { ok: false, error: `${TRANSFORMATION_FAILED}: ${transformed.error}` };
     body = transformed.body;
   }
