@@ -21,30 +21,30 @@ async function main(): Promise<void> {
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApp(config);
-  stopOnSignals(app, logger);
+  stopOnSignals(app, logger, config.shutdownGraceMs + STOP_MARGIN_MS);
   const port = config.role === 'worker' ? config.metricsPort : config.port;
   await app.listen(port, config.host);
   logger.log(`Herald ${version} (${config.role}) listening on ${config.host}:${port}`);
 }
 
-/** How long a stop may take in all before the process exits anyway (beyond the worker's own grace). */
-const STOP_DEADLINE_MS = 30_000;
+/** How long a stop may take beyond the worker's own grace (HERALD_SHUTDOWN_GRACE_MS) before the process exits anyway. */
+const STOP_MARGIN_MS = 15_000;
 
 /**
  * SIGTERM/SIGINT: stop accepting requests and jobs, let those in flight finish (bounded), close the
  * connections, exit 0. Nest's own shutdown hooks would re-raise the signal and exit 143 instead, which
  * orchestrators read as a crash.
  */
-function stopOnSignals(app: INestApplication, logger: Logger): void {
+function stopOnSignals(app: INestApplication, logger: Logger, deadlineMs: number): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: stopping`);
     setTimeout(() => {
-      console.error(`herald: did not stop within ${STOP_DEADLINE_MS} ms; exiting`);
+      console.error(`herald: did not stop within ${deadlineMs} ms; exiting`);
       process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
+    }, deadlineMs).unref();
     app.close().then(
       () => process.exit(0),
       (error: Error) => {

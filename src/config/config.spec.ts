@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       role: 'all',
       shards: 8,
       workerShards: [0, 1, 2, 3, 4, 5, 6, 7],
-      workerConcurrency: 100,
+      workerConcurrency: 1000,
       maxPayloadBytes: 262144,
       retentionDays: 30,
       migrate: true,

@@ -22,7 +22,12 @@ export interface HeraldConfig {
   encryptionKey: Buffer;
   shards: number;
   workerShards: number[];
+  /** Attempts one worker process sends at once, shared fairly by all its shards and endpoints. */
   workerConcurrency: number;
+  /** Jobs each shard's consumer takes at once (claiming and planning; sends run on under workerConcurrency). */
+  workerFetchConcurrency: number;
+  /** How long a stopping worker lets attempts in flight finish (keep the orchestrator's stop grace above it). */
+  shutdownGraceMs: number;
   allowPrivateNetworks: string;
   maxPayloadBytes: number;
   retentionDays: number;
@@ -149,7 +154,9 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     encryptionKey,
     shards,
     workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
-    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 100, 1, 10000),
+    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
+    workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
+    shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),
     allowPrivateNetworks: env.HERALD_ALLOW_PRIVATE_NETWORKS || '',
     maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
     retentionDays: int(env, 'HERALD_RETENTION_DAYS', 30, 1, 3650),

@@ -7,7 +7,7 @@ import { EndpointsService } from '../endpoints/endpoints.service';
 import { InFlightLimiter } from '../rate-limit/in-flight';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Tenant } from '../tenants/tenant.entity';
-import { circuitView } from './circuit-breaker';
+import { circuitView } from '../endpoints/circuit-breaker';
 import { AttemptWindowView, EndpointStatsView } from './dto/endpoint-stats.dto';
 
 interface WindowRow {

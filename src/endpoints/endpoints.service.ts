@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isIP } from 'node:net';
 import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { HeraldConfig, RetryPolicy } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { InvalidInputError, NotFoundError } from '../common/errors';
@@ -107,38 +108,42 @@ export class EndpointsService {
     return endpoint;
   }
 
+  /**
+   * Changes only the columns the request names (and, on enabling, the health columns it resets): the workers
+   * write the health counters and the disabled flag concurrently, and a PATCH must not put back what it read.
+   */
   async update(tenant: Tenant, id: string, dto: UpdateEndpointDto): Promise<EndpointView> {
     const endpoint = await this.get(tenant, id);
-    const wasDisabled = endpoint.disabled;
-    if (dto.url !== undefined) endpoint.url = this.checkAddress(dto.url);
-    if (dto.description !== undefined) endpoint.description = dto.description;
-    if (dto.eventTypes !== undefined) endpoint.eventTypes = dto.eventTypes;
-    if (dto.rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = dto.rateLimitPerSecond;
-    if (dto.maxInFlight !== undefined) endpoint.maxInFlight = dto.maxInFlight;
-    if (dto.timeoutMs !== undefined) endpoint.timeoutMs = dto.timeoutMs;
-    if (dto.retryPolicy !== undefined) endpoint.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
-    if (dto.headers !== undefined) endpoint.headers = dto.headers;
-    if (dto.metadata !== undefined) endpoint.metadata = dto.metadata;
-    if (dto.filter !== undefined) endpoint.filter = dto.filter;
-    if (dto.transformation !== undefined) endpoint.transformation = dto.transformation;
-    if (dto.signing !== undefined && dto.signing !== endpoint.signing) this.retireSecret(endpoint, generateSecretFor(dto.signing), dto.signing);
-    if (dto.disabled === true && !wasDisabled) {
-      endpoint.disabled = true;
-      endpoint.disabledReason = 'manual';
-    }
-    const reenabled = dto.disabled === false && wasDisabled;
-    if (reenabled) {
-      endpoint.disabled = false;
-      endpoint.disabledReason = null;
-      endpoint.consecutiveFailures = 0;
-      endpoint.failingSince = null;
-      endpoint.circuitPhase = null;
-      endpoint.circuitUntil = null;
-      endpoint.circuitCooldownMs = null;
-    }
-    endpoint.updatedAt = new Date();
+    const changes: Partial<Endpoint> = {};
+    if (dto.url !== undefined) changes.url = this.checkAddress(dto.url);
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.eventTypes !== undefined) changes.eventTypes = dto.eventTypes;
+    if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
+    if (dto.maxInFlight !== undefined) changes.maxInFlight = dto.maxInFlight;
+    if (dto.timeoutMs !== undefined) changes.timeoutMs = dto.timeoutMs;
+    if (dto.retryPolicy !== undefined) changes.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
+    if (dto.headers !== undefined) changes.headers = dto.headers;
+    if (dto.metadata !== undefined) changes.metadata = dto.metadata;
+    if (dto.filter !== undefined) changes.filter = dto.filter;
+    if (dto.transformation !== undefined) changes.transformation = dto.transformation;
+    const resign = dto.signing !== undefined && dto.signing !== endpoint.signing ? dto.signing : null;
+    const reenabled = dto.disabled === false;
     await this.db.transaction(async (tx) => {
-      await tx.save(endpoint);
+      if (dto.disabled === true) {
+        // Keeps the reason of an endpoint that was disabled already (gone, failing).
+        await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'manual' WHERE id = $1 AND NOT disabled`, [endpoint.id]);
+      }
+      if (reenabled) {
+        await tx.query(
+          `UPDATE endpoints SET disabled = false, disabled_reason = NULL, consecutive_failures = 0, failing_since = NULL,
+                  circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
+           WHERE id = $1 AND disabled`,
+          [endpoint.id],
+        );
+      }
+      await tx.update(Endpoint, { id: endpoint.id }, { ...changes, updatedAt: new Date() } as QueryDeepPartialEntity<Endpoint>);
+      // Another scheme is a rotation to a new secret of it: the current one keeps signing beside it for 24 h.
+      if (resign) await this.rotateTo(tx, endpoint.id, generateSecretFor(resign), resign);
       // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
       if (reenabled) {
         await tx.query(
@@ -149,7 +154,7 @@ export class EndpointsService {
       }
     });
     this.cache.changed(endpoint);
-    return endpointView(endpoint);
+    return endpointView(await this.get(tenant, id));
   }
 
   /** Deletes the endpoint; its pending deliveries are dead-lettered (they can still be listed and resent elsewhere). */
@@ -175,18 +180,25 @@ export class EndpointsService {
   async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string }> {
     const endpoint = await this.get(tenant, id);
     const next = secret ?? generateSecretFor(endpoint.signing);
-    this.retireSecret(endpoint, next, endpoint.signing);
-    await this.endpoints.update({ id: endpoint.id }, { secretSealed: endpoint.secretSealed, signing: endpoint.signing, retiredSecrets: endpoint.retiredSecrets, updatedAt: new Date() });
+    await this.rotateTo(this.db, endpoint.id, next, endpoint.signing);
     this.cache.changed(endpoint);
     return { secret: shownSecret(next) };
   }
 
-  /** Makes `next` the endpoint's secret; the current one keeps signing beside it for 24 h. */
-  private retireSecret(endpoint: Endpoint, next: string, signing: SigningScheme): void {
-    const now = Date.now();
-    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now);
-    retired.push({ sealed: endpoint.secretSealed, expiresAt: new Date(now + ROTATION_OVERLAP_MS).toISOString() });
-    Object.assign(endpoint, { secretSealed: this.box.seal(next), signing, retiredSecrets: retired });
+  /**
+   * Makes `next` the secret (of scheme `signing`). One statement moves the current secret (as the row holds it
+   * then, under its lock) into the retired ones, so concurrent rotations each retire the secret the one before
+   * them set, and every secret returned signs.
+   */
+  private async rotateTo(db: { query: DataSource['query'] }, endpointId: string, next: string, signing: SigningScheme): Promise<void> {
+    await db.query(
+      `UPDATE endpoints SET
+         retired_secrets = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(retired_secrets) r WHERE (r->>'expiresAt')::timestamptz > now()), '[]'::jsonb)
+                           || jsonb_build_array(jsonb_build_object('sealed', secret_sealed, 'expiresAt', to_char((now() + make_interval(secs => $3::float / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
+         secret_sealed = $2, signing = $4, updated_at = now()
+       WHERE id = $1`,
+      [endpointId, this.box.seal(next), ROTATION_OVERLAP_MS, signing],
+    );
   }
 
   /** Whether the endpoint's filter holds for a sample event, and which clause fails if not. */

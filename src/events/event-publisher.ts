@@ -5,7 +5,8 @@ import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
-import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, enqueueDeliveries } from '../queues/delivery-queues';
+import { EnqueueItem } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
@@ -57,6 +58,19 @@ const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endp
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
 
+/** $15, $16: tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
+  FROM unnest($15::varchar[], $16::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+
+/** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
+const STALE = Symbol('stale endpoint list');
+/** How often a commit is made again because endpoint lists went stale under it. */
+const MAX_STALE_RETRIES = 5;
+
+function versionParams(versions: Map<string, string>): [string[], string[]] {
+  return [[...versions.keys()], [...versions.values()]];
+}
+
 /** Shifts a statement's $n placeholders by `by`, to run it after another's parameters. */
 function renumber(sql: string, by: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
@@ -101,7 +115,7 @@ export class EventPublisher {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointCache,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
     private readonly rateLimiter: EndpointRateLimiter,
@@ -153,33 +167,62 @@ export class EventPublisher {
     }
   }
 
+  /**
+   * Fan-out reads each tenant's endpoints from a cache; the statement that writes the deliveries checks the
+   * tenants' endpoints_version against the cached one and writes nothing when a list was stale (an endpoint
+   * changed and the invalidation message was missed): the lists are reloaded and the commit made again.
+   */
   private async commit(events: NewEvent[]): Promise<PublishedEvent[]> {
+    for (let tries = 1; ; tries++) {
+      const versions = new Map<string, string>();
+      const result = await this.commitOnce(events, versions);
+      if (result) return result;
+      for (const tenantId of versions.keys()) this.endpoints.forgetTenant(tenantId);
+      if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant kept changing while publishing');
+    }
+  }
+
+  /** One commit; undefined (nothing written) when a cached endpoint list turned out stale. */
+  private async commitOnce(events: NewEvent[], versions: Map<string, string>): Promise<PublishedEvent[] | undefined> {
     const now = new Date();
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
-      await this.db.transaction(async (tx) => {
+      const fresh = await this.db.transaction(async (tx) => {
         await this.resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
-        if (fresh.length === 0) return;
+        if (fresh.length === 0) return true;
         const inserted: { id: string }[] = await tx.query(`${INSERT_EVENTS} ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`, eventParams(fresh));
         if (inserted.length !== fresh.length) {
           // A concurrent commit took an idempotency key between our check and our insert: answer its event.
           const ids = new Set(inserted.map((r) => r.id));
           await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
         }
-        const deliveries = await this.fanOut(rows, now);
+        const deliveries = await this.fanOut(rows, now, versions);
+        // FOR SHARE holds off endpoint changes (their trigger updates the tenant row) until this commit is done.
+        const [tenants, current] = versionParams(versions);
+        const locked: { id: string; version: string }[] = await tx.query(`SELECT id, endpoints_version::text AS version FROM tenants WHERE id = ANY($1::varchar[]) FOR SHARE`, [tenants]);
+        if (locked.some((t) => t.version !== current[tenants.indexOf(t.id)])) throw STALE;
         if (deliveries.length) await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries, now));
-        enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+        enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
+        return true;
+      }).catch((error) => {
+        if (error === STALE) return false;
+        throw error;
       });
+      if (!fresh) return undefined;
     } else {
       // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
-      const deliveries = await this.fanOut(rows, now);
-      const params = [...eventParams(rows), ...deliveryParams(deliveries, now)];
-      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 7)}) SELECT 1`, params);
-      enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+      const deliveries = await this.fanOut(rows, now, versions);
+      const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
+      const [{ ok }]: { ok: boolean }[] = await this.db.query(
+        `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, 7)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+        params,
+      );
+      if (!ok) return undefined;
+      enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
     }
 
     this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
@@ -187,12 +230,16 @@ export class EventPublisher {
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
   }
 
-  /** One delivery per enabled endpoint whose eventTypes match, for each row to be written; their send slots when throttled. */
-  private async fanOut(rows: Row[], now: Date): Promise<NewDelivery[]> {
+  /**
+   * One delivery per enabled endpoint that subscribes, for each row to be written; their send slots when
+   * throttled. `versions` collects the version of each tenant's endpoint list used.
+   */
+  private async fanOut(rows: Row[], now: Date, versions: Map<string, string>): Promise<NewDelivery[]> {
     const deliveries: NewDelivery[] = [];
     for (const row of rows) {
       if (row.existing || row.duplicateOf) continue;
-      const matching = await this.endpoints.matching(row.event.tenantId, row.event);
+      const { endpoints: matching, version } = await this.endpoints.matching(row.event.tenantId, row.event);
+      versions.set(row.event.tenantId, version);
       row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
       for (const endpoint of matching) {
         deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
@@ -253,7 +300,7 @@ export class EventPublisher {
       if (list) list.push(d);
       else limited.set(d.endpoint, [d]);
     }
-    if (limited.size === 0 || this.queues[0]?.client.status !== 'ready') return;
+    if (limited.size === 0 || !this.scheduler.ready()) return;
     let abandoned = false;
     const reserving = Promise.all(
       [...limited].map(async ([endpoint, list]) => {
@@ -278,9 +325,6 @@ export class EventPublisher {
    * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
    */
   private enqueueAfterCommit(items: EnqueueItem[]): void {
-    if (items.length === 0) return;
-    const client = this.queues[0]?.client;
-    if (client && client.status !== 'ready') return;
-    enqueueDeliveries(this.queues, items).catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+    void this.scheduler.dispatch(items);
   }
 }

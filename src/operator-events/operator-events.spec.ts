@@ -17,7 +17,7 @@ describe('operator events', () => {
 
   it('never pass a failure to emit on to the caller', async () => {
     const failing = { publishRaw: () => Promise.reject(new Error('database down')) };
-    const endpoints = { matching: () => Promise.resolve([{}]) };
+    const endpoints = { matching: () => Promise.resolve({ endpoints: [{}], version: '1' }) };
     const events = new OperatorEvents({} as never, failing as never, endpoints as never, {} as never);
     const warned = new Promise<string>((resolve) => ((events as unknown as { logger: { warn: (m: string) => void } }).logger = { warn: resolve }));
     expect(() => events.emit(dead)).not.toThrow();

@@ -45,7 +45,7 @@ export class OperatorEvents implements OnApplicationBootstrap {
     const targets = new Set<string>();
     if (operatorTenantId) targets.add(operatorTenantId);
     // The affected tenant gets it only where an endpoint asks for it, so its event list is not filled with events nobody reads.
-    if ((await this.endpoints.matching(event.tenantId, facts)).length > 0) targets.add(event.tenantId);
+    if ((await this.endpoints.matching(event.tenantId, facts)).endpoints.length > 0) targets.add(event.tenantId);
     await Promise.all([...targets].map((tenantId) => this.events.publishRaw({ tenantId, eventType: facts.eventType, payload: facts.payload })));
   }
 

@@ -4,6 +4,7 @@ import type { Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { connectRedis } from '../redis/redis.module';
 import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
+import { DeliveryScheduler } from './delivery-scheduler';
 
 /**
  * The delivery queues, `HERALD_SHARDS` of them. All share one command and one subscriber connection;
@@ -58,8 +59,9 @@ export class QueuesModule {
           inject: names.map((name) => getQueueToken(name)),
           useFactory: (...queues: Queue[]) => queues,
         },
+        DeliveryScheduler,
       ],
-      exports: [registered, DELIVERY_QUEUES],
+      exports: [registered, DELIVERY_QUEUES, DeliveryScheduler],
     };
   }
 }

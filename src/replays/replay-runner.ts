@@ -8,7 +8,8 @@ import { newId } from '../common/ids';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { subscribes } from '../endpoints/subscription';
 import { OperatorEvents } from '../operator-events/operator-events';
-import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, deliveryJobId, enqueueDeliveries, shardOf } from '../queues/delivery-queues';
+import { EnqueueItem } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { candidateFilter } from './replay-selection';
 import { Replay } from './replay.entity';
 
@@ -37,7 +38,7 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly operatorEvents: OperatorEvents,
   ) {}
@@ -146,17 +147,10 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
     return { handled: events.length, items, retrying: [], position: events[events.length - 1].id };
   }
 
-  /** Queues the page's attempts; if Redis is down the sweeper offers the committed rows anyway. */
+  /** Queues the page's attempts (promoting a failed delivery's waiting retry); if Redis is down the sweeper offers the committed rows. */
   private async dispatch(items: EnqueueItem[], retrying: EnqueueItem[]): Promise<void> {
-    try {
-      await enqueueDeliveries(this.queues, items);
-      for (const item of retrying) {
-        const job = await this.queues[shardOf(item.endpointId, this.queues.length)].getJob(deliveryJobId(item.deliveryId, item.attempt));
-        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-      }
-    } catch (error) {
-      this.logger.warn(`replay enqueue failed, the sweeper will offer the deliveries: ${(error as Error).message}`);
-    }
+    const retried = new Set(retrying.map((r) => r.deliveryId));
+    await Promise.all([this.scheduler.dispatch(items.filter((i) => !retried.has(i.deliveryId)), 'replay'), this.scheduler.dispatchNow(retrying)]);
   }
 
   /** Waits until most of the page has been attempted (or waits on its endpoint rather than the queue). */

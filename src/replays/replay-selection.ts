@@ -14,7 +14,8 @@ export interface ReplayCriteria {
 const STATUS_SQL: Record<ReplayedStatus, string> = {
   dead: `d.status = 'dead'`,
   succeeded: `d.status = 'succeeded'`,
-  failed: `(d.status = 'pending' AND d.attempt_count > 0 AND d.last_error IS NOT NULL)`,
+  // Not one being attempted right now (claimed): its outcome is about to be recorded.
+  failed: `(d.status = 'pending' AND d.attempt_count > 0 AND d.last_error IS NOT NULL AND (d.claimed_until IS NULL OR d.claimed_until < now()))`,
 };
 
 /** Exact types and prefixes (`invoice.*` → `invoice.`) of a replay's eventTypes. */
