@@ -13,7 +13,9 @@ module.exports = {
   testTimeout: 180000,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '\\.spec\\.ts$' },
-    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '(e2e|int)/.*\\.(e2e|int)-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
+    { ...common, displayName: 'e2e', rootDir: 'test', testRegex: '(e2e|int|browser)/.*\\.(e2e|int|browser)-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
     { ...common, displayName: 'chaos', rootDir: 'test', testRegex: 'chaos/.*\\.chaos-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
+    // Needs prometheus and promtool (scripts/prometheus.sh installs them): npm run test:observability.
+    { ...common, displayName: 'observability', rootDir: 'test', testRegex: 'observability/.*\\.obs-spec\\.ts$', globalSetup: '<rootDir>/support/global-setup.ts' },
   ],
 };

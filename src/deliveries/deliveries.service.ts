@@ -57,7 +57,8 @@ export class DeliveriesService {
     private readonly replays: ReplaysService,
   ) {}
 
-  async list(tenant: Tenant, query: DeliveryQuery): Promise<Page<DeliveryView>> {
+  /** `scope`: only deliveries to these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: DeliveryQuery, scope?: string[]): Promise<Page<DeliveryView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
     const since = parseTime('since', query.since);
@@ -67,6 +68,8 @@ export class DeliveriesService {
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.endpointId) qb.andWhere('d.endpoint_id = :endpointId', { endpointId: query.endpointId });
     if (query.eventId) qb.andWhere('d.event_id = :eventId', { eventId: query.eventId });
+    if (query.eventType) qb.andWhere('d.event_type = :eventType', { eventType: query.eventType });
+    if (scope) qb.andWhere('d.endpoint_id = ANY(:scope)', { scope });
     if (since) qb.andWhere('d.created_at >= :since', { since });
     if (until) qb.andWhere('d.created_at < :until', { until });
     return toPage(await qb.getMany(), limit, deliveryView);

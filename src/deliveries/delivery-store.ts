@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TickBatch } from '../common/tick-batch';
+import { MetricsService } from '../metrics/metrics.service';
 import { AttemptTrigger } from './delivery.entity';
 
 /** A delivery claimed for one attempt, with what the attempt needs of its event. */
@@ -16,6 +17,8 @@ export interface ClaimedDelivery {
   /** The stored payload: the exact bytes that are signed and sent. */
   payload: string;
   sourceHeaders: Record<string, string> | null;
+  /** The publish request's traceparent (the attempt's span continues its trace); null when not traced. */
+  traceContext: string | null;
 }
 
 interface ClaimRequest {
@@ -33,6 +36,7 @@ interface ClaimRow {
   next_trigger: AttemptTrigger;
   payload: string;
   source_headers: Record<string, string> | null;
+  trace_context: string | null;
 }
 
 /**
@@ -50,7 +54,10 @@ const EARLY_TOLERANCE = `interval '2 seconds'`;
 export class DeliveryStore {
   private readonly claims = new TickBatch<ClaimRequest, ClaimedDelivery | undefined>((requests) => this.claimBatch(requests));
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   /**
    * Claims the delivery for this attempt, or answers undefined: it moved on (purged, finished, attempted
@@ -140,6 +147,7 @@ export class DeliveryStore {
 
   private async claimBatch(requests: ClaimRequest[]): Promise<(ClaimedDelivery | undefined)[]> {
     // Two jobs of one attempt in one batch: only the first may have it.
+    this.metrics?.observeStateLoadBatch(requests.length);
     const first = new Map<string, ClaimRequest>();
     for (const r of requests) if (!first.has(r.deliveryId)) first.set(r.deliveryId, r);
     const unique = [...first.values()];
@@ -153,7 +161,7 @@ export class DeliveryStore {
            AND (d.claimed_until IS NULL OR d.claimed_until < now())
          RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger
        )
-       SELECT c.*, e.payload, e.source_headers FROM claimed c JOIN events e ON e.id = c.event_id`,
+       SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
       [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -169,6 +177,7 @@ export class DeliveryStore {
         trigger: row.next_trigger,
         payload: row.payload,
         sourceHeaders: row.source_headers,
+        traceContext: row.trace_context,
       };
     });
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
@@ -11,6 +12,7 @@ import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { OperatorEvents } from '../operator-events/operator-events';
+import { DeliveryTracing } from '../tracing/delivery-tracing';
 import { DeliveryJob } from '../queues/delivery-queues';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { InFlightGate } from '../rate-limit/in-flight-gate';
@@ -76,8 +78,12 @@ export class DeliveryWorker {
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly operatorEvents: OperatorEvents,
+    private readonly tracing: DeliveryTracing,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
+    // Every attempt in flight listens for the stop: as many listeners as the budget allows.
+    setMaxListeners(0, this.stop.signal);
+    metrics.watchGroupCommitQueue('attempt', () => recorder.queued);
   }
 
   /** Attempts under way in this process (sending, or waiting at a gate). */
@@ -180,7 +186,7 @@ export class DeliveryWorker {
 
   private async sendAndRecord(job: DeliveryJob, delivery: ClaimedDelivery, endpoint: Endpoint, probe: boolean): Promise<void> {
     const startedAt = new Date();
-    const result = await this.send(endpoint, delivery, startedAt);
+    const result = await this.send(endpoint, delivery, startedAt, job.attempt);
     if (result.abortedByHerald) {
       await this.store.release(delivery.id, delivery.attemptCount).catch(() => undefined);
       return;
@@ -208,7 +214,7 @@ export class DeliveryWorker {
       lastError: succeeded ? null : outcome.error,
       resetEndpointHealth: reset,
     });
-    this.observe(result, outcome, recorded);
+    this.observe(endpoint, result, outcome, recorded);
     if (!recorded.recorded) return;
     if (outcome.kind === 'dead') {
       this.operatorEvents.emit({ type: 'delivery.dead', tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, attempts: job.attempt, lastError: outcome.error });
@@ -256,22 +262,29 @@ export class DeliveryWorker {
     }
   }
 
-  private async send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date): Promise<SendResult> {
-    const built = await buildWebhookRequest({
-      endpoint,
-      eventId: delivery.eventId,
-      eventType: delivery.eventType,
-      payload: delivery.payload,
-      sourceHeaders: delivery.sourceHeaders,
-      signingSecrets: this.endpointsService.signingSecrets(endpoint),
-      userAgent: `Herald/${this.config.version}`,
-      startedAt,
+  /**
+   * The request, in the attempt's span (in the event's trace) and counted as in flight while it runs.
+   * A failed transformation is a failed attempt that sent nothing (retried, logged, resendable like any other).
+   */
+  private send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date, attempt: number): Promise<SendResult> {
+    const span = { url: endpoint.url, attempt, tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId };
+    return this.tracing.attempt(delivery.traceContext, span, async (traceparent) => {
+      const built = await buildWebhookRequest({
+        endpoint,
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        payload: delivery.payload,
+        sourceHeaders: delivery.sourceHeaders,
+        signingSecrets: this.endpointsService.signingSecrets(endpoint),
+        userAgent: `Herald/${this.config.version}`,
+        startedAt,
+        traceparent,
+      });
+      if (!built.ok) {
+        return { statusCode: null, responseBody: null, responseBodyEncoding: null, responseHeaders: null, responseHeadersBase64: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
+      }
+      return this.metrics.trackInFlight(() => this.sender.send(built.request, this.stop.signal));
     });
-    // A failed transformation is a failed attempt that sent nothing (retried, logged, resendable like any other).
-    if (!built.ok) {
-      return { statusCode: null, responseBody: null, responseBodyEncoding: null, responseHeaders: null, responseHeadersBase64: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
-    }
-    return this.sender.send(built.request, this.stop.signal);
   }
 
   /** Re-schedules this attempt for later without making it; the row moves too, so the sweeper does not offer it before then. */
@@ -288,13 +301,12 @@ export class DeliveryWorker {
   }
 
   private async finish(delivery: ClaimedDelivery, reason: string): Promise<void> {
-    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.deliveriesFinished.inc({ status: 'dead' });
+    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.recordFinished(null, delivery.endpointId, 'dead');
   }
 
-  private observe(result: SendResult, outcome: Outcome, recorded: Recorded): void {
+  private observe(endpoint: Endpoint, result: SendResult, outcome: Outcome, recorded: Recorded): void {
     const label = outcome.kind === 'succeeded' ? 'success' : result.error === null ? 'http_error' : KNOWN_ERRORS.has(result.error) ? result.error : 'other';
-    this.metrics.attempts.inc({ outcome: label });
-    this.metrics.attemptDuration.observe(result.durationMs / 1000);
-    if (recorded.recorded && outcome.kind !== 'retry' && !recorded.resendFollows) this.metrics.deliveriesFinished.inc({ status: outcome.kind });
+    const finished = recorded.recorded && outcome.kind !== 'retry' && !recorded.resendFollows ? outcome.kind : null;
+    this.metrics.recordAttempt({ tenantId: endpoint.tenantId, endpointId: endpoint.id, outcome: label, durationMs: result.durationMs, finished });
   }
 }

@@ -11,6 +11,8 @@ export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 @Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
 // Deliveries waiting behind a disabled endpoint, found again when it is enabled (or by the sweeper).
 @Index('deliveries_parked_idx', ['endpointId'], { where: "status = 'pending' AND next_attempt_at IS NULL" })
+// The dead-letter gauge (src/metrics/delivery-gauges.ts) counts dead deliveries per tenant and endpoint without a table scan.
+@Index('deliveries_dead_idx', ['tenantId', 'endpointId'], { where: "status = 'dead'" })
 export class Delivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

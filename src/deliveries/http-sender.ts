@@ -115,14 +115,18 @@ export class HttpSender {
     let responded = false;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
+    // Like the deadline, a stop must settle an attempt still in DNS or connect, where undici ignores the abort.
+    let rejectStopped: (error: Error) => void = () => undefined;
+    const stoppedEarly = new Promise<never>((_, reject) => (rejectStopped = reject));
+    stoppedEarly.catch(() => undefined);
     const onStop = () => {
       stopped = true;
-      controller.abort(new StoppedError('the worker stopped before the attempt finished'));
+      const error = new StoppedError('the worker stopped before the attempt finished');
+      controller.abort(error);
+      if (!responded) rejectStopped(error);
     };
     if (stop?.aborted) onStop();
     else stop?.addEventListener('abort', onStop, { once: true });
-    const stoppedEarly = new Promise<never>((_, reject) => stop?.addEventListener('abort', () => !responded && reject(new StoppedError('stopped')), { once: true }));
-    stoppedEarly.catch(() => undefined);
     // undici honours an abort only once the request is on a socket, so a deadline passing during
     // DNS or connect must settle the attempt itself; after the headers, the abort ends the body read.
     const deadline = new Promise<never>((_, reject) => {

@@ -12,7 +12,7 @@ export interface WebhookRequest {
 
 /** What the request is built from: the event as stored, the endpoint as cached, the secrets that sign now. */
 export interface WebhookRequestInput {
-  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs' | 'transformation'>;
+  endpoint: Pick<Endpoint, 'url' | 'headers' | 'timeoutMs' | 'transformation'> & Partial<Pick<Endpoint, 'sendTraceparent' | 'signatureHeaders'>>;
   eventId: string;
   eventType: string;
   /** The stored payload: the exact bytes signed and sent (unless the endpoint transforms them). */
@@ -21,6 +21,8 @@ export interface WebhookRequestInput {
   signingSecrets: readonly string[];
   userAgent: string;
   startedAt: Date;
+  /** The attempt's W3C traceparent; sent only to an endpoint that opted in (sendTraceparent). */
+  traceparent?: string | null;
 }
 
 /** The error an attempt records when the endpoint's transformation fails; its message follows in the attempt log. */
@@ -51,12 +53,15 @@ export async function buildWebhookRequest(input: WebhookRequestInput): Promise<B
   const timestamp = Math.floor(input.startedAt.getTime() / 1000);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.sourceHeaders ?? {})) headers[`x-herald-source-${name}`] = value;
+  // Receivers written against Svix read svix-id / svix-timestamp / svix-signature: same values, other names.
+  const prefix = input.endpoint.signatureHeaders === 'svix' ? 'svix' : 'webhook';
   Object.assign(headers, input.endpoint.headers, {
     'content-type': 'application/json',
     'user-agent': input.userAgent,
-    'webhook-id': input.eventId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signWebhook(input.signingSecrets, input.eventId, timestamp, body),
+    [`${prefix}-id`]: input.eventId,
+    [`${prefix}-timestamp`]: String(timestamp),
+    [`${prefix}-signature`]: signWebhook(input.signingSecrets, input.eventId, timestamp, body),
   });
+  if (input.endpoint.sendTraceparent && input.traceparent) headers.traceparent = input.traceparent;
   return { ok: true, request: { url: input.endpoint.url, headers, body, timeoutMs: input.endpoint.timeoutMs } };
 }

@@ -128,12 +128,12 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
     if (!endpoint || endpoint.deletedAt) throw new Error('the endpoint was deleted');
     const { where, params } = candidateFilter(replay, 'e', endpoint.id);
     // The payload is read only when the endpoint's filter needs it.
-    const events: { id: string; event_type: string; payload: string | null }[] = await tx.query(
-      `SELECT e.id, e.event_type, CASE WHEN $9 THEN e.payload END AS payload FROM events e WHERE ${where} AND ($7::varchar IS NULL OR e.id > $7) ORDER BY e.id LIMIT $8`,
+    const events: { id: string; event_type: string; channels: string[] | null; payload: string | null }[] = await tx.query(
+      `SELECT e.id, e.event_type, e.channels, CASE WHEN $9 THEN e.payload END AS payload FROM events e WHERE ${where} AND ($7::varchar IS NULL OR e.id > $7) ORDER BY e.id LIMIT $8`,
       [...params, position, size, endpoint.filter !== null],
     );
     if (!events.length) return null;
-    const wanted = events.filter((e) => subscribes(endpoint, { eventType: e.event_type, payload: e.payload ?? '{}' }));
+    const wanted = events.filter((e) => subscribes(endpoint, { eventType: e.event_type, channels: e.channels, payload: e.payload ?? '{}' }));
     const ids = wanted.map(() => newId('dlv'));
     if (wanted.length) {
       await tx.query(

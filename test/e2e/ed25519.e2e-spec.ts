@@ -42,7 +42,7 @@ describe('ed25519 signatures (Standard Webhooks v1a)', () => {
     const endpoint = await createEndpoint(api(), tenant.id, { url: receiver.url, signing: 'ed25519' });
     expect(endpoint.secret).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
     expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).body.signing).toBe('ed25519');
-    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toEqual({ secret: endpoint.secret });
+    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toEqual({ secret: endpoint.secret, previousSecretSignsUntil: null });
     const [row] = await herald.sql(`SELECT secret_sealed FROM endpoints WHERE id = $1`, [endpoint.id]);
     expect(row.secret_sealed).toMatch(/^v1\./);
     expect(row.secret_sealed).not.toContain('whsk_');

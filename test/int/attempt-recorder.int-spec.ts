@@ -213,7 +213,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const claims = await Promise.all([...ids, ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)));
     expect(statements).toBe(1);
     expect(claims.slice(0, 20).map((c) => c!.id)).toEqual(ids);
-    expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null });
+    expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null });
     expect(claims.slice(20)).toEqual([undefined, undefined, undefined]);
     // Claimed: no second run gets it until the claim is let go (recorded, deferred, or lapsed).
     expect(await store.claim(ids[1], 1, 30_000)).toBeUndefined();

@@ -18,6 +18,11 @@ export class DeliveryQuery extends PageQuery {
   @Matches(/^evt_[0-9A-Z]{26}$/, { message: 'eventId must be an event id (evt_…)' })
   eventId?: string;
 
+  @ApiPropertyOptional({ description: 'exact event type' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType?: string;
+
   @ApiPropertyOptional({ description: 'ISO-8601; deliveries created at or after' })
   @IsOptional()
   @IsString()

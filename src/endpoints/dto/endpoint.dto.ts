@@ -19,12 +19,17 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import type { SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
 import { IsPayloadFilter } from '../filter/is-payload-filter';
 import { compileTransformation } from '../../transformations/transformation';
+import { endpointHeadersProblem } from '../endpoint-headers';
+import { CHANNEL_PATTERN } from '../subscription';
+
+export const ENDPOINT_UID_PATTERN = /^(?!ep_)[A-Za-z0-9_.:@-]{1,256}$/;
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -70,26 +75,16 @@ function IsTransformation() {
     });
 }
 
-// Headers Herald sets itself or that would break the request.
-const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|keep-alive|upgrade|te|trailer|user-agent)$/i;
-
-function IsExtraHeaders() {
+/** Extra headers that every delivery can carry: see endpointHeadersProblem for what is refused and why. */
+export function IsExtraHeaders() {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isExtraHeaders',
       target: target.constructor,
       propertyName,
       validator: {
-        validate(value: unknown) {
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-          const entries = Object.entries(value as Record<string, unknown>);
-          return (
-            entries.length <= 50 &&
-            entries.every(([name, v]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/.test(name) && !RESERVED_HEADERS.test(name) && typeof v === 'string' && v.length <= 4096 && !/[\r\n\0]/.test(v))
-          );
-        },
-        defaultMessage: (args: ValidationArguments) =>
-          `${args.property} must map valid header names (not webhook-*, content-type, host, user-agent or hop-by-hop headers) to single-line strings`,
+        validate: (value: unknown) => endpointHeadersProblem(value) === null,
+        defaultMessage: (args: ValidationArguments) => `${args.property}: ${endpointHeadersProblem(args.value) ?? 'invalid'}`,
       },
     });
 }
@@ -139,6 +134,24 @@ class EndpointFields {
   @IsString({ each: true })
   @Matches(EVENT_TYPE_FILTER_PATTERN, { each: true, message: 'eventTypes entries must be event types (A-Z a-z 0-9 _ . : -, up to 128) optionally ending in .*' })
   eventTypes?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id" })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @Matches(ENDPOINT_UID_PATTERN, { message: 'uid must be 1-256 characters of A-Z a-z 0-9 _ . : @ - and must not start with ep_' })
+  uid?: string | null;
+
+  @ApiPropertyOptional({ type: [String], default: [], maxItems: 10, description: 'empty: every event; otherwise only events with a channel in common (events without channels are not sent here)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'channels entries must be 1-128 characters of A-Z a-z 0-9 _ . : # -' })
+  channels?: string[];
+
+  @ApiPropertyOptional({ enum: ['webhook', 'svix'], default: 'webhook', description: 'names of the id, timestamp and signature headers: webhook-* (Standard Webhooks) or svix-* (receivers written against Svix)' })
+  @IsOptional()
+  @IsIn(['webhook', 'svix'])
+  signatureHeaders?: SignatureHeaders;
 
   @ApiPropertyOptional({ default: false, description: 'a disabled endpoint gets no new deliveries; its pending ones wait' })
   @IsOptional()
@@ -222,6 +235,10 @@ class EndpointFields {
   @IsOptional()
   @IsIn(SIGNING_SCHEMES)
   signing?: SigningScheme;
+  @ApiPropertyOptional({ default: false, description: "deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)" })
+  @IsOptional()
+  @IsBoolean()
+  sendTraceparent?: boolean;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -253,7 +270,10 @@ export class EndpointView {
   @ApiProperty() id: string;
   @ApiProperty() tenantId: string;
   @ApiProperty() url: string;
+  @ApiProperty({ nullable: true, type: String }) uid: string | null;
   @ApiProperty() description: string;
+  @ApiProperty({ type: [String] }) channels: string[];
+  @ApiProperty({ enum: ['webhook', 'svix'] }) signatureHeaders: string;
   @ApiProperty({ type: [String] }) eventTypes: string[];
   @ApiProperty() disabled: boolean;
   @ApiProperty({ nullable: true, enum: ['manual', 'gone', 'failing'] }) disabledReason: string | null;
@@ -266,6 +286,7 @@ export class EndpointView {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true }) transformation: string | null;
   @ApiProperty({ enum: SIGNING_SCHEMES }) signing: SigningScheme;
+  @ApiProperty() sendTraceparent: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
@@ -315,4 +336,10 @@ export class TransformationTestView {
   @ApiProperty({ description: 'whether the transformation produced a body' }) ok: boolean;
   @ApiPropertyOptional({ description: 'the body the endpoint would receive (the payload itself when it has no transformation)' }) result?: unknown;
   @ApiPropertyOptional({ description: 'why it failed: what an attempt would log after `transformation_failed: `' }) error?: string;
+}
+
+export class EndpointSecretView {
+  @ApiProperty({ description: 'the current signing secret (whsec_…); for ed25519, the public key (whpk_…)' }) secret: string;
+  @ApiProperty({ nullable: true, type: String, description: 'after a rotation: until when the previous secret still signs beside it (both signatures sent); else null' })
+  previousSecretSignsUntil: string | null;
 }
