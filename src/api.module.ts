@@ -10,6 +10,8 @@ import { EventTypesModule } from './event-types/event-types.module';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
+import { ReplaysController } from './replays/replays.controller';
+import { ReplaysModule } from './replays/replays.module';
 import { InboundModule } from './inbound/inbound.module';
 import { PortalSessionsController } from './portal/portal-sessions.controller';
 import { PortalModule } from './portal/portal.module';
@@ -20,7 +22,7 @@ import { TenantsModule } from './tenants/tenants.module';
 
 /** The REST API (HERALD_ROLE=api or all): the feature modules' controllers behind the auth guard. */
 @Module({
-  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, PortalModule, EventTypesModule, SvixModule],
-  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, PortalSessionsController, EventTypesController],
+  imports: [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, InboundModule, ReplaysModule, PortalModule, EventTypesModule, SvixModule],
+  controllers: [TenantsController, ApiKeysController, EndpointsController, EventsController, DeliveriesController, SourcesController, InboundController, ReplaysController, PortalSessionsController, EventTypesController],
 })
 export class ApiModule {}

@@ -13,6 +13,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
+import { ReplaysWorkerModule } from './replays/replays-worker.module';
 import { TracingModule } from './tracing/tracing.module';
 
 /** One codebase, two roles: `api` serves HTTP, `worker` delivers, `all` does both in one process. */
@@ -21,7 +22,7 @@ export class AppModule {
   static forConfig(config: HeraldConfig): DynamicModule {
     const roleModules = [];
     if (config.role !== 'worker') roleModules.push(ApiModule);
-    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, InboundWorkerModule);
+    if (config.role !== 'api') roleModules.push(DeliveriesWorkerModule, InboundWorkerModule, ReplaysWorkerModule);
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, MetricsModule, TracingModule.forConfig(config), QueuesModule.forConfig(config), ...roleModules],

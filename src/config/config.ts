@@ -48,6 +48,10 @@ export interface HeraldConfig {
   disableAfterMs: number;
   /** `silent` only for tests that run the app in-process. */
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** HERALD_OPERATOR_TENANT: uid of the tenant that receives Herald's operator events (herald.*), created on start; unset: none. */
+  operatorTenant?: string;
+  /** Deliveries a replay resends (or events it examines) per page; the next page waits for most of the last to be sent. */
+  replayPageSize: number;
   version: string;
   /** Limits and timeouts that protect the service from its clients and from a stopped database (README, Operations). */
   limits: {
@@ -128,6 +132,12 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
 
 function prefix(raw: string): string {
   if (!/^[A-Za-z0-9_:-]{1,64}$/.test(raw)) throw new ConfigError('HERALD_QUEUE_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ : -');
+  return raw;
+}
+
+function operatorTenant(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^[A-Za-z0-9_.:@-]{1,256}$/.test(raw) || raw.startsWith('tnt_')) throw new ConfigError('HERALD_OPERATOR_TENANT must be a tenant uid: 1-256 characters of A-Z a-z 0-9 _ . : @ - not starting with tnt_');
   return raw;
 }
 
@@ -229,6 +239,8 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
+    operatorTenant: operatorTenant(env.HERALD_OPERATOR_TENANT),
+    replayPageSize: int(env, 'HERALD_REPLAY_PAGE_SIZE', 200, 1, 5000),
     version,
     limits: {
       requestTimeoutMs,

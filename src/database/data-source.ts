@@ -13,8 +13,9 @@ import { IdempotentResponse } from '../svix/idempotent-response.entity';
 import { migrations } from './migrations';
 import { QueryLogger } from './query-logger';
 import { PortalSession } from '../portal/portal-session.entity';
+import { Replay } from '../replays/replay.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

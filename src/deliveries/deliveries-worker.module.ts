@@ -2,6 +2,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
+import { OperatorEventsModule } from '../operator-events/operator-events.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { parseAllowList } from './address-guard';
 import { AttemptRecorder } from './attempt-recorder';
@@ -15,7 +16,7 @@ import { RetentionPurge } from './retention-purge';
 
 /** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper and the retention purge. */
 @Module({
-  imports: [DeliveriesModule, EndpointsModule, RateLimitModule],
+  imports: [DeliveriesModule, EndpointsModule, RateLimitModule, OperatorEventsModule],
   providers: [
     DeliveryProcessor,
     DeliveryWorker,

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { NotFoundError } from '../common/errors';
 import { Page, decodeCursor, toPage } from '../common/pagination';
 import { parseTime } from '../common/time';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
+import { ReplaysService } from '../replays/replays.service';
 import { Tenant } from '../tenants/tenant.entity';
 import { DeliveryAttempt } from './attempt.entity';
 import { Delivery } from './delivery.entity';
@@ -53,6 +54,7 @@ export class DeliveriesService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointsService,
     private readonly scheduler: DeliveryScheduler,
+    private readonly replays: ReplaysService,
   ) {}
 
   /** `scope`: only deliveries to these endpoints (a portal link limited to some endpoints). */
@@ -108,20 +110,9 @@ export class DeliveriesService {
     return deliveryView(await this.get(tenant, id));
   }
 
-  /** Resends every failed (pending after a failure) or dead delivery of the endpoint created in [since, until). */
-  async recover(tenant: Tenant, endpointId: string, dto: RecoverDto): Promise<{ count: number }> {
-    const endpoint = await this.endpoints.get(tenant, endpointId);
-    const since = parseTime('since', dto.since)!;
-    const until = parseTime('until', dto.until) ?? new Date();
-    if (since >= until) throw InvalidInputError.field('since', 'since must be before until');
-    const [rows]: [{ id: string; attempt_count: number }[], number] = await this.db.query(
-      `UPDATE deliveries SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now()
-       WHERE tenant_id = $1 AND endpoint_id = $2 AND created_at >= $3 AND created_at < $4
-         AND (status = 'dead' OR (status = 'pending' AND attempt_count > 0 AND last_error IS NOT NULL AND (claimed_until IS NULL OR claimed_until < now())))
-       RETURNING id, attempt_count`,
-      [tenant.id, endpoint.id, since, until],
-    );
-    await this.scheduler.dispatchNow(rows.map((r) => ({ deliveryId: r.id, endpointId: endpoint.id, attempt: r.attempt_count + 1 })));
-    return { count: rows.length };
+  /** Resends every failed (pending after a failure) or dead delivery of the endpoint created in [since, until): a replay. */
+  async recover(tenant: Tenant, endpointId: string, dto: RecoverDto): Promise<{ count: number; id: string }> {
+    const replay = await this.replays.create(tenant, { since: dto.since, until: dto.until, endpointId, status: ['failed', 'dead'] });
+    return { count: replay.total, id: replay.id };
   }
 }

@@ -93,8 +93,8 @@ export class DeliveryActionsService {
 
   /** The request an attempt sent, rebuilt by the same pure function the worker uses. */
   async attemptRequest(tenant: Tenant, deliveryId: string, attemptId: string): Promise<AttemptRequestView> {
-    const [row]: { endpoint_id: string; event_id: string; payload: string; source_headers: Record<string, string> | null; started_at: Date }[] = await this.db.query(
-      `SELECT d.endpoint_id, d.event_id, e.payload, e.source_headers, a.started_at
+    const [row]: { endpoint_id: string; event_id: string; event_type: string; payload: string; source_headers: Record<string, string> | null; started_at: Date }[] = await this.db.query(
+      `SELECT d.endpoint_id, d.event_id, e.event_type, e.payload, e.source_headers, a.started_at
        FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
        WHERE a.id = $1 AND a.delivery_id = $2 AND d.tenant_id = $3`,
       [attemptId, deliveryId, tenant.id],
@@ -102,15 +102,19 @@ export class DeliveryActionsService {
     if (!row) throw new NotFoundError('attempt', attemptId);
     const endpoint = await this.endpoints.get(tenant, row.endpoint_id).catch(() => null);
     if (!endpoint) throw new NotFoundError('endpoint', row.endpoint_id);
-    const request = buildWebhookRequest({
+    const built = await buildWebhookRequest({
       endpoint,
       eventId: row.event_id,
+      eventType: row.event_type,
       payload: row.payload,
       sourceHeaders: row.source_headers,
       signingSecrets: this.endpoints.signingSecrets(endpoint, row.started_at.getTime()),
       userAgent: `Herald/${this.config.version}`,
       startedAt: row.started_at,
     });
+    // The endpoint's transformation (as it is now) fails on this event: such an attempt sent nothing.
+    if (!built.ok) throw new ConflictError(`no request to show: ${built.error}`);
+    const request = built.request;
     // The endpoint's own headers often carry credentials: named, never shown.
     for (const name of Object.keys(endpoint.headers ?? {})) if (name.toLowerCase() in request.headers || name in request.headers) request.headers[name] = HIDDEN;
     return { url: request.url, headers: request.headers, body: request.body };

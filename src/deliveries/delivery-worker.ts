@@ -7,10 +7,11 @@ import { CONFIG } from '../config/config.module';
 import { newId } from '../common/ids';
 import { isUnavailable } from '../common/error.filter';
 import { EndpointCache } from '../endpoints/endpoint-cache';
-import { EndpointHealthStore } from '../endpoints/endpoint-health.store';
+import { EndpointHealthStore, HealthChange } from '../endpoints/endpoint-health.store';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { OperatorEvents } from '../operator-events/operator-events';
 import { DeliveryTracing } from '../tracing/delivery-tracing';
 import { DeliveryJob } from '../queues/delivery-queues';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
@@ -76,6 +77,7 @@ export class DeliveryWorker {
     private readonly recorder: AttemptRecorder,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly operatorEvents: OperatorEvents,
     private readonly tracing: DeliveryTracing,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
@@ -214,16 +216,34 @@ export class DeliveryWorker {
     });
     this.observe(endpoint, result, outcome, recorded);
     if (!recorded.recorded) return;
+    if (outcome.kind === 'dead') {
+      this.operatorEvents.emit({ type: 'delivery.dead', tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, attempts: job.attempt, lastError: outcome.error });
+    }
     if (recorded.resendFollows) {
       await this.scheduler.dispatch([{ deliveryId: delivery.id, endpointId: endpoint.id, attempt: job.attempt + 1 }], 'resend');
     } else if (outcome.kind === 'retry') {
       await this.scheduler.dispatch([{ deliveryId: delivery.id, endpointId: endpoint.id, attempt: job.attempt + 1, delayMs: outcome.delayMs }], 'retry');
     }
     if (!succeeded) {
-      await this.health.recordFailure(endpoint, outcome.kind === 'dead' && outcome.gone, probe).catch((error: Error) => this.logger.warn(`could not update the health of endpoint ${endpoint.id}: ${error.message}`));
+      const change = await this.health.recordFailure(endpoint, outcome.kind === 'dead' && outcome.gone, probe).catch((error: Error) => {
+        this.logger.warn(`could not update the health of endpoint ${endpoint.id}: ${error.message}`);
+        return null;
+      });
+      if (change) this.emitHealthChange(endpoint, change, probe);
     } else if (reset) {
       this.health.recordReset(endpoint, endpoint.circuitPhase !== null || probe);
+      // The probe of an open circuit succeeded: the circuit closed (once, whichever worker probed).
+      if (probe) this.operatorEvents.emit({ type: 'endpoint.recovered', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url });
     }
+  }
+
+  /** Operator events for a committed health change: a circuit that opened (a failed probe re-opening it is not news), a disable. */
+  private emitHealthChange(endpoint: Endpoint, change: HealthChange, probe: boolean): void {
+    const about = { tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url };
+    if (change.circuitOpened && !probe) {
+      this.operatorEvents.emit({ type: 'endpoint.circuit_opened', ...about, consecutiveFailures: endpoint.consecutiveFailures, retryAt: (endpoint.circuitUntil ?? new Date()).toISOString() });
+    }
+    if (change.disabled) this.operatorEvents.emit({ type: 'endpoint.disabled', ...about, reason: change.disabled, ...(endpoint.failingSince ? { failingSince: new Date(endpoint.failingSince).toISOString() } : {}) });
   }
 
   /**
@@ -242,13 +262,17 @@ export class DeliveryWorker {
     }
   }
 
-  /** The request, in the attempt's span (in the event's trace) and counted as in flight while it runs. */
+  /**
+   * The request, in the attempt's span (in the event's trace) and counted as in flight while it runs.
+   * A failed transformation is a failed attempt that sent nothing (retried, logged, resendable like any other).
+   */
   private send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date, attempt: number): Promise<SendResult> {
     const span = { url: endpoint.url, attempt, tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId };
-    return this.tracing.attempt(delivery.traceContext, span, (traceparent) => {
-      const request = buildWebhookRequest({
+    return this.tracing.attempt(delivery.traceContext, span, async (traceparent) => {
+      const built = await buildWebhookRequest({
         endpoint,
         eventId: delivery.eventId,
+        eventType: delivery.eventType,
         payload: delivery.payload,
         sourceHeaders: delivery.sourceHeaders,
         signingSecrets: this.endpointsService.signingSecrets(endpoint),
@@ -256,7 +280,10 @@ export class DeliveryWorker {
         startedAt,
         traceparent,
       });
-      return this.metrics.trackInFlight(() => this.sender.send(request, this.stop.signal));
+      if (!built.ok) {
+        return { statusCode: null, responseBody: null, responseBodyEncoding: null, responseHeaders: null, responseHeadersBase64: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
+      }
+      return this.metrics.trackInFlight(() => this.sender.send(built.request, this.stop.signal));
     });
   }
 

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RetryPolicy } from '../config/config';
+import type { SigningScheme } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
@@ -47,9 +48,13 @@ export class Endpoint {
   @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{}'" })
   eventTypes: string[];
 
-  /** AES-256-GCM sealed `whsec_…`. */
+  /** AES-256-GCM sealed `whsec_…` (hmac) or `whsk_…` (ed25519 signing key). */
   @Column({ name: 'secret_sealed', type: 'text' })
   secretSealed: string;
+
+  /** The scheme new secrets (on rotation) are made for; retired ones keep their own until they expire. */
+  @Column({ type: 'varchar', length: 16, default: 'hmac' })
+  signing: SigningScheme;
 
   @Column({ name: 'retired_secrets', type: 'jsonb', default: () => "'[]'" })
   retiredSecrets: RetiredSecret[];
@@ -78,6 +83,13 @@ export class Endpoint {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata: Record<string, unknown>;
 
+  /** Payload filter (src/endpoints/filter): the event fans out here only when it holds. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: Record<string, unknown> | null;
+
+  /** JSONata expression over {eventType, payload} whose result is the body this endpoint receives (src/transformations). */
+  @Column({ type: 'text', nullable: true })
+  transformation: string | null;
   /** Opt-in: deliveries carry a W3C `traceparent` header (the attempt's span) when the event has a trace. */
   @Column({ name: 'send_traceparent', type: 'boolean', default: false })
   sendTraceparent: boolean;

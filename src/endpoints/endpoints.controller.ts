@@ -5,7 +5,7 @@ import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators'
 import { Page, PageQuery } from '../common/pagination';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointSecretView, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointSecretView, EndpointView, EndpointWithSecretView, EventSampleDto, FilterTestView, TransformationTestDto, TransformationTestView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
 import { ApiPage } from '../common/api-page';
 
@@ -71,5 +71,23 @@ export class EndpointsController {
   @ApiResponse({ status: 200, type: EndpointSecretView })
   rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointSecretView> {
     return this.endpoints.rotate(tenant, id);
+  }
+
+  @Post(':endpointId/filter/test')
+  @TenantRoute()
+  @Capability('read')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: FilterTestView, description: "whether the endpoint's filter holds for this event, and which clause fails if not" })
+  testFilter(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: EventSampleDto): Promise<FilterTestView> {
+    return this.endpoints.testFilter(tenant, id, sample);
+  }
+
+  @Post(':endpointId/transformation/test')
+  @TenantRoute()
+  @Capability('read')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: TransformationTestView, description: 'the body the endpoint would receive for this event, or why the transformation fails' })
+  testTransformation(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: TransformationTestDto): Promise<TransformationTestView> {
+    return this.endpoints.testTransformation(tenant, id, sample);
   }
 }

@@ -10,11 +10,14 @@ import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
 import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
-import { generateSecret } from '../deliveries/signature';
+import { SigningScheme, generateSecretFor, shownSecret } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointView, EventSampleDto, TransformationTestDto, TransformationTestView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointCache } from './endpoint-cache';
 import { Endpoint } from './endpoint.entity';
+import { FilterResult } from './filter/payload-filter';
+import { transform } from '../transformations/transformation';
+import { filterVerdict } from './subscription';
 
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
@@ -42,6 +45,9 @@ export function endpointView(e: Endpoint): EndpointView {
     retryPolicy: e.retryPolicy,
     headers: e.headers,
     metadata: e.metadata,
+    filter: e.filter,
+    transformation: e.transformation,
+    signing: e.signing,
     sendTraceparent: e.sendTraceparent,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
@@ -69,7 +75,9 @@ export class EndpointsService {
     if ((await this.endpoints.countBy({ tenantId: tenant.id, deletedAt: IsNull() })) >= cap) {
       throw new LimitExceededError('url', `this tenant has ${cap} endpoints, the most allowed (HERALD_MAX_ENDPOINTS_PER_TENANT); delete one first`);
     }
-    const secret = dto.secret ?? generateSecret();
+    const signing = dto.signing ?? 'hmac';
+    if (signing === 'ed25519' && dto.secret !== undefined) throw InvalidInputError.field('secret', 'secret cannot be given with signing "ed25519": Herald generates the key pair');
+    const secret = dto.secret ?? generateSecretFor(signing);
     const now = new Date();
     const endpoint = this.endpoints.create({
       id: newId('ep'),
@@ -81,6 +89,7 @@ export class EndpointsService {
       description: dto.description ?? '',
       eventTypes: dto.eventTypes ?? [],
       secretSealed: this.box.seal(secret),
+      signing,
       retiredSecrets: [],
       disabled: dto.disabled ?? false,
       disabledReason: dto.disabled ? 'manual' : null,
@@ -90,13 +99,15 @@ export class EndpointsService {
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
       headers: dto.headers ?? {},
       metadata: dto.metadata ?? {},
+      filter: dto.filter ?? null,
+      transformation: dto.transformation ?? null,
       sendTraceparent: dto.sendTraceparent ?? false,
       createdAt: now,
       updatedAt: now,
     });
     await this.saveUnique(endpoint);
     this.cache.changed(endpoint);
-    return { ...endpointView(endpoint), secret };
+    return { ...endpointView(endpoint), secret: shownSecret(secret) };
   }
 
   /** `scope`: only these endpoints (a portal link limited to some endpoints). */
@@ -138,6 +149,9 @@ export class EndpointsService {
     if (dto.retryPolicy !== undefined) changes.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
     if (dto.headers !== undefined) changes.headers = dto.headers;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata;
+    if (dto.filter !== undefined) changes.filter = dto.filter;
+    if (dto.transformation !== undefined) changes.transformation = dto.transformation;
+    const resign = dto.signing !== undefined && dto.signing !== endpoint.signing ? dto.signing : null;
     if (dto.sendTraceparent !== undefined) changes.sendTraceparent = dto.sendTraceparent;
     const reenabled = dto.disabled === false;
     await this.db.transaction(async (tx) => {
@@ -157,6 +171,8 @@ export class EndpointsService {
         if (error.code === '23505') throw new ConflictError(`an endpoint with uid "${dto.uid}" exists`, 'uid');
         throw error;
       });
+      // Another scheme is a rotation to a new secret of it: the current one keeps signing beside it for 24 h.
+      if (resign) await this.rotateTo(tx, endpoint.id, generateSecretFor(resign), resign);
       // Deliveries parked while the endpoint was disabled become due; the sweeper picks them up.
       if (reenabled) {
         await tx.query(
@@ -197,27 +213,48 @@ export class EndpointsService {
   /** The current secret, and until when a previous one still signs beside it (null: no rotation in progress). */
   async secret(tenant: Tenant, id: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
     const endpoint = await this.get(tenant, id);
-    return { secret: this.box.open(endpoint.secretSealed), previousSecretSignsUntil: rotationEnd(endpoint.retiredSecrets) };
+    return { secret: shownSecret(this.box.open(endpoint.secretSealed)), previousSecretSignsUntil: rotationEnd(endpoint.retiredSecrets) };
+  }
+
+  /** A new secret of the endpoint's scheme; the old one keeps signing beside it for 24 h. */
+  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
+    const endpoint = await this.get(tenant, id);
+    const next = secret ?? generateSecretFor(endpoint.signing);
+    const retired = await this.rotateTo(this.db, endpoint.id, next, endpoint.signing);
+    this.cache.changed(endpoint);
+    return { secret: shownSecret(next), previousSecretSignsUntil: rotationEnd(retired) };
   }
 
   /**
-   * A new secret; the old one keeps signing beside it for 24 h. One statement moves the current secret (as the
-   * row holds it then, under its lock) into the retired ones, so concurrent rotations each retire the secret
-   * the one before them set, and every secret returned signs.
+   * Makes `next` the secret (of scheme `signing`). One statement moves the current secret (as the row holds it
+   * then, under its lock) into the retired ones, so concurrent rotations each retire the secret the one before
+   * them set, and every secret returned signs.
    */
-  async rotate(tenant: Tenant, id: string, secret?: string): Promise<{ secret: string; previousSecretSignsUntil: string | null }> {
-    const endpoint = await this.get(tenant, id);
-    const next = secret ?? generateSecret();
-    const [rows]: [{ retired_secrets: { expiresAt: string }[] }[], number] = await this.db.query(
+  private async rotateTo(db: { query: DataSource['query'] }, endpointId: string, next: string, signing: SigningScheme): Promise<{ expiresAt: string }[]> {
+    const [rows]: [{ retired_secrets: { expiresAt: string }[] }[], number] = await db.query(
       `UPDATE endpoints SET
          retired_secrets = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(retired_secrets) r WHERE (r->>'expiresAt')::timestamptz > now()), '[]'::jsonb)
                            || jsonb_build_array(jsonb_build_object('sealed', secret_sealed, 'expiresAt', to_char((now() + make_interval(secs => $3::float / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
-         secret_sealed = $2, updated_at = now()
+         secret_sealed = $2, signing = $4, updated_at = now()
        WHERE id = $1 RETURNING retired_secrets`,
-      [endpoint.id, this.box.seal(next), ROTATION_OVERLAP_MS],
+      [endpointId, this.box.seal(next), ROTATION_OVERLAP_MS, signing],
     );
-    this.cache.changed(endpoint);
-    return { secret: next, previousSecretSignsUntil: rotationEnd(rows[0]?.retired_secrets ?? []) };
+    return rows[0]?.retired_secrets ?? [];
+  }
+
+  /** Whether the endpoint's filter holds for a sample event, and which clause fails if not. */
+  async testFilter(tenant: Tenant, id: string, sample: EventSampleDto): Promise<FilterResult> {
+    const endpoint = await this.get(tenant, id);
+    return filterVerdict(endpoint, { eventType: sample.eventType, payload: JSON.stringify(sample.payload) });
+  }
+
+  /** What the endpoint's transformation (or the one given, to try before saving) makes of a sample event. */
+  async testTransformation(tenant: Tenant, id: string, sample: TransformationTestDto): Promise<TransformationTestView> {
+    const endpoint = await this.get(tenant, id);
+    const expression = sample.transformation ?? endpoint.transformation;
+    if (!expression) return { ok: true, result: sample.payload };
+    const result = await transform(expression, { eventType: sample.eventType, payload: sample.payload });
+    return result.ok ? { ok: true, result: JSON.parse(result.body) as unknown } : { ok: false, error: result.error };
   }
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */

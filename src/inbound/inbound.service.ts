@@ -5,6 +5,7 @@ import { NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../commo
 import { EventsService } from '../events/events.service';
 import { InboundAcceptedView } from './dto/source.dto';
 import { forwardableHeaders, inboundEventType, inboundPayload, providerIdempotencyKey } from './inbound-event';
+import { SourceFailureWatch } from '../operator-events/source-failure-watch';
 import { SourceCache } from './source-cache';
 import { SourceRequestEntry, SourceRequestLog } from './source-request-log';
 import { Verification, verifyInbound } from './verifiers';
@@ -30,6 +31,7 @@ export class InboundService {
     private readonly requestLog: SourceRequestLog,
     private readonly events: EventsService,
     @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly failureWatch: SourceFailureWatch,
   ) {}
 
   async receive(sourceId: string, request: ReceivedRequest): Promise<InboundAcceptedView> {
@@ -54,9 +56,11 @@ export class InboundService {
     if (!verification.ok || !verifier) {
       const reason = verification.ok ? 'verifier configuration error' : verification.reason;
       log({ ...rejected, statusCode: 401, reason });
+      this.failureWatch.failed(source, reason);
       throw new UnauthorizedError(`the request could not be verified: ${reason}`);
     }
 
+    this.failureWatch.verified(source.id);
     const eventType = inboundEventType(verification.eventType, source);
     const providerEventId = verification.providerEventId?.slice(0, 256) ?? null;
     const published = await this.events

@@ -202,9 +202,9 @@ describe('delivery pipeline', () => {
     receiver.always({ status: 200 });
     const res = await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ count: 2 });
+    expect(res.body).toEqual({ count: 2, id: expect.stringMatching(/^rpl_/) });
     await waitFor('both succeeded', async () => (await api().get(`/v1/tenants/${tenant.id}/deliveries?status=succeeded`)).body.data.length === 2);
-    expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since })).body).toEqual({ count: 0 });
+    expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since })).body).toEqual({ count: 0, id: expect.stringMatching(/^rpl_/) });
     expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since: 'yesterday' })).status).toBe(400);
   });
 

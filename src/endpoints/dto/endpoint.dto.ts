@@ -22,8 +22,10 @@ import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import type { SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
-import { secretProblem } from '../../deliveries/signature';
-import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
+import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
+import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
+import { IsPayloadFilter } from '../filter/is-payload-filter';
+import { compileTransformation } from '../../transformations/transformation';
 import { endpointHeadersProblem } from '../endpoint-headers';
 import { CHANNEL_PATTERN } from '../subscription';
 
@@ -52,6 +54,23 @@ function IsWebhookSecret() {
       validator: {
         validate: (value: unknown) => typeof value === 'string' && secretProblem(value) === null,
         defaultMessage: (args: ValidationArguments) => (typeof args.value === 'string' ? `${args.property}: ${secretProblem(args.value)}` : `${args.property} must be a string`),
+      },
+    });
+}
+
+function IsTransformation() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTransformation',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) => value === null || (typeof value === 'string' && compileTransformation(value).ok),
+        defaultMessage: (args: ValidationArguments) => {
+          if (typeof args.value !== 'string') return `${args.property} must be a JSONata expression (a string) or null`;
+          const compiled = compileTransformation(args.value);
+          return `${args.property}: ${compiled.ok ? 'invalid' : compiled.error}`;
+        },
       },
     });
 }
@@ -181,6 +200,41 @@ class EndpointFields {
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    default: null,
+    example: { data: { amount: { $gte: 1000 } }, $eventType: { $startsWith: 'invoice.' } },
+    description:
+      'payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it',
+  })
+  @IsOptional()
+  @AsParsed()
+  @IsPayloadFilter()
+  filter?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    default: null,
+    example: '{"type": eventType, "amount": payload.data.amount / 100}',
+    description:
+      'JSONata expression over {eventType, payload}: its result is the JSON body this endpoint receives (and what is signed). Evaluated at send time with a 50 ms limit and a 1 MiB output limit; a failure fails the attempt with error `transformation_failed: …`. At most 8192 characters; null removes it',
+  })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string | null;
+
+  @ApiPropertyOptional({
+    enum: SIGNING_SCHEMES,
+    default: 'hmac',
+    description:
+      'hmac: a shared whsec_ secret, `v1,` signatures. ed25519: Herald signs with a private key it keeps and shows the public key (whpk_…) as the secret, `v1a,` signatures. Changing it on an existing endpoint is a rotation: the old secret keeps signing beside the new one for 24 h',
+  })
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES)
+  signing?: SigningScheme;
   @ApiPropertyOptional({ default: false, description: "deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)" })
   @IsOptional()
   @IsBoolean()
@@ -192,7 +246,7 @@ export class CreateEndpointDto extends EndpointFields {
   @IsEndpointUrl()
   url: string;
 
-  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out' })
+  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out (always generated for ed25519)' })
   @IsOptional()
   @IsWebhookSecret()
   secret?: string;
@@ -229,13 +283,16 @@ export class EndpointView {
   @ApiProperty({ type: RetryPolicyView }) retryPolicy: RetryPolicyView;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
+  @ApiProperty({ type: String, nullable: true }) transformation: string | null;
+  @ApiProperty({ enum: SIGNING_SCHEMES }) signing: SigningScheme;
   @ApiProperty() sendTraceparent: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
 
 export class EndpointWithSecretView extends EndpointView {
-  @ApiProperty({ description: 'shown on creation; later with GET …/secret' }) secret: string;
+  @ApiProperty({ description: 'shown on creation; later with GET …/secret. For ed25519, the public key (whpk_…)' }) secret: string;
 }
 
 export class RecoverDto {
@@ -251,8 +308,38 @@ export class RecoverDto {
   until?: string;
 }
 
+export class EventSampleDto {
+  @ApiProperty({ example: 'invoice.paid' })
+  @IsString()
+  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { data: { amount: 1500 } } })
+  @AsParsed()
+  @IsJsonObject(262144)
+  payload: Record<string, unknown>;
+}
+
+export class FilterTestView {
+  @ApiProperty() matches: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'the clause that failed; null when the filter matches' }) reason: string | null;
+}
+
+export class TransformationTestDto extends EventSampleDto {
+  @ApiPropertyOptional({ type: String, description: "an expression to try before saving it; the endpoint's own when left out" })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string;
+}
+
+export class TransformationTestView {
+  @ApiProperty({ description: 'whether the transformation produced a body' }) ok: boolean;
+  @ApiPropertyOptional({ description: 'the body the endpoint would receive (the payload itself when it has no transformation)' }) result?: unknown;
+  @ApiPropertyOptional({ description: 'why it failed: what an attempt would log after `transformation_failed: `' }) error?: string;
+}
+
 export class EndpointSecretView {
-  @ApiProperty({ description: 'the current signing secret (whsec_…)' }) secret: string;
+  @ApiProperty({ description: 'the current signing secret (whsec_…); for ed25519, the public key (whpk_…)' }) secret: string;
   @ApiProperty({ nullable: true, type: String, description: 'after a rotation: until when the previous secret still signs beside it (both signatures sent); else null' })
   previousSecretSignsUntil: string | null;
 }
