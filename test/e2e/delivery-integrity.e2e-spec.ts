@@ -45,6 +45,11 @@ describe('delivery integrity', () => {
     const resend = await api().post(`/v1/tenants/${tenant.id}/deliveries/${(await deliveryOf(event.id)).id}/resend`);
     expect(resend.status).toBe(202);
     await waitFor('the resend', () => receiver.forPath('/parked').length === 2);
+    // Parked only once the resend is recorded (its record would otherwise finish the row parked here).
+    await waitFor('the resend recorded', async () => {
+      const row = await deliveryOf(event.id);
+      return row.status === 'succeeded' && row.attempt_count === 2 && row.claimed_until === null;
+    });
     await herald.sql(`UPDATE deliveries SET status = 'pending', next_attempt_at = NULL WHERE event_id = $1`, [event.id]);
     expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).body.disabled).toBe(false);
     await waitFor('the sweeper to offer the parked delivery again', () => receiver.forPath('/parked').length === 3, 30_000);
@@ -109,6 +114,7 @@ describe('delivery integrity', () => {
     const parked = await publish(api(), tenant.id, 'retained.parked', {});
     const done = await publish(api(), tenant.id, 'retained.done', {});
     await waitFor('both delivered', () => receiver.forPath('/retained').length === 2);
+    await waitFor('both recorded', async () => (await deliveryOf(parked.id)).status === 'succeeded' && (await deliveryOf(done.id)).status === 'succeeded');
     await api().patch(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`, { disabled: true });
     // Both events are older than the retention; one delivery is still pending behind the disabled endpoint.
     await herald.sql(`UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, updated_at = now() - interval '40 days' WHERE event_id = $1`, [parked.id]);
