@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import Redis from 'ioredis';
 import { IsNull, Repository } from 'typeorm';
-import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module';
+import { REDIS, REDIS_SUBSCRIBER, RedisConnection } from '../redis/redis.module';
 import { Endpoint } from './endpoint.entity';
 import { PublishedEventFacts, subscribes } from './subscription';
 
@@ -30,8 +29,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisConnection,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -1,0 +1,54 @@
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/config';
+
+/** What every Redis user in Herald holds: one server or a Redis Cluster, with the same command API. */
+export type RedisConnection = Redis | Cluster;
+
+/**
+ * client: commands that fail fast when Redis is gone, so the API keeps answering from PostgreSQL alone.
+ * subscriber, bclient: Bull's pub/sub and blocking connections, which must retry forever (Bull refuses
+ * them otherwise) and skip the ready check.
+ */
+export type ConnectionRole = 'client' | 'subscriber' | 'bclient';
+
+function nodeOptions(role: ConnectionRole): RedisOptions {
+  return {
+    maxRetriesPerRequest: role === 'client' ? 2 : null,
+    enableReadyCheck: role === 'client',
+    enableOfflineQueue: true,
+    connectionName: `herald-${role}`,
+  };
+}
+
+/**
+ * A cluster client. A killed master's slots move to its replica after cluster-node-timeout: commands
+ * that meet a closed connection, CLUSTERDOWN or TRYAGAIN meanwhile are retried on the refreshed slot
+ * map instead of failing, and the map is also refreshed every few seconds, so a promotion is seen
+ * even by a connection that sent nothing to the failed node.
+ */
+export function clusterOptions(target: Extract<RedisTarget, { kind: 'cluster' }>, role: ConnectionRole): ClusterOptions {
+  return {
+    redisOptions: {
+      ...nodeOptions(role),
+      username: target.username,
+      password: target.password,
+      tls: target.tls ? {} : undefined,
+    },
+    enableReadyCheck: role === 'client',
+    enableOfflineQueue: true,
+    scaleReads: 'master',
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 100,
+    maxRedirections: 16,
+    slotsRefreshTimeout: 2000,
+    slotsRefreshInterval: 5000,
+    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+}
+
+/** The one place Herald opens a Redis connection: REDIS_URL names a server or a cluster. */
+export function connectRedis(target: RedisTarget, role: ConnectionRole): RedisConnection {
+  if (target.kind === 'cluster') return new Cluster(target.nodes, clusterOptions(target, role));
+  return new Redis(target.url, { ...nodeOptions(role), retryStrategy: (times) => Math.min(times * 200, 2000) });
+}
