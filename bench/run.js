@@ -31,6 +31,13 @@ const argv = process.argv.slice(2);
 const SMOKE = argv.includes('--smoke');
 const PROFILE = argv.includes('--profile');
 const STRICT = argv.includes('--strict');
+// --scenario scale: worker processes × single Redis / Redis Cluster (bench/scale.js), on its own.
+if (argv[argv.indexOf('--scenario') + 1] === 'scale' && argv.includes('--scenario')) {
+  require('./scale')
+    .scale(argv)
+    .then((code) => process.exit(code), (error) => (console.error(error.stack || error), process.exit(1)));
+  return;
+}
 
 const P = SMOKE
   ? { warmS: 1, measureS: 2, ingestConns: 16, batchConns: 4, drain: 1000, e2eWarmS: 1, e2eS: 3, fanoutEvents: 4, throttledBacklog: 300, pgMs: 1500, bullJobs: 2000, undiciMs: 1500, settleMs: 20000 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { ADVISORY_LOCKS, AdvisoryLock } from '../database/advisory-lock';
 import { MetricsService } from '../metrics/metrics.service';
 import { DELIVERY_QUEUES, DeliveryQueues, enqueueDeliveries } from '../queues/delivery-queues';
 
@@ -21,6 +22,8 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   private running?: Promise<void>;
   /** Keyset position, so that a large backlog is walked through over several sweeps. */
   private after: { at: Date; id: string } | null = null;
+  /** One worker process sweeps; the others stand by and take over when it stops or dies. */
+  private leadership?: AdvisoryLock;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -40,11 +43,13 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    await this.leadership?.release();
   }
 
   /** One pass; returns how many deliveries were offered to the queues. */
   async sweep(): Promise<number> {
     if (this.queues[0]?.client.status !== 'ready') return 0;
+    if (!(await (this.leadership ??= new AdvisoryLock(this.db, ADVISORY_LOCKS.sweeper)).hold())) return 0;
     let offered = 0;
     try {
       for (let page = 0; page < PAGES_PER_SWEEP; page++) {

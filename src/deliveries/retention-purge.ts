@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { ADVISORY_LOCKS, AdvisoryLock } from '../database/advisory-lock';
 
 const EVERY_MS = 3600_000;
 const BATCH = 5000;
@@ -27,7 +28,13 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
     clearInterval(this.timer);
   }
 
+  /** One worker process purges at a time; the others skip that hour's run. */
   async purge(): Promise<{ events: number; attempts: number }> {
+    const done = await new AdvisoryLock(this.db, ADVISORY_LOCKS.retentionPurge).exclusively(() => this.deleteExpired());
+    return done === 'skipped' ? { events: 0, attempts: 0 } : done;
+  }
+
+  private async deleteExpired(): Promise<{ events: number; attempts: number }> {
     const days = this.config.retentionDays;
     let events = 0;
     let attempts = 0;

@@ -139,7 +139,7 @@ export interface HeraldProcess {
 }
 
 /** Herald as a separate process from dist/ (run `npm run build` first), for tests of roles and crashes. */
-export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
+export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = {}): Promise<HeraldProcess> {
   const port = await freePort();
   const role = env.HERALD_ROLE ?? 'all';
   const child = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
@@ -153,7 +153,7 @@ export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`herald ${role} exited with ${code}: ${output}`);
   });
-  const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, 30_000, 100);
+  const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, startTimeoutMs, 100);
   await Promise.race([started, exited]);
   exited.catch(() => undefined);
   return {
