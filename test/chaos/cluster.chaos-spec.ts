@@ -27,7 +27,7 @@ describe('chaos: Redis Cluster faults', () => {
     world = await startWorld({ REDIS_URL: cluster.url, HERALD_SHARDS: String(SHARDS) });
     api = await spawnHerald({ ...world.env, HERALD_ROLE: 'api' }, BOOT);
     worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' }, BOOT);
-  });
+  }, 300_000);
   afterAll(async () => {
     await Promise.all([api?.stop('SIGKILL'), worker?.stop('SIGKILL')]);
     await world?.close();
@@ -83,7 +83,7 @@ describe('chaos: Redis Cluster faults', () => {
     } finally {
       await close();
     }
-  });
+  }, 600_000);
 
   it('a master with no replica down for 10 s: the other masters keep delivering, its shards resume after', async () => {
     const started = Date.now();
@@ -128,7 +128,7 @@ describe('chaos: Redis Cluster faults', () => {
     } finally {
       await close();
     }
-  });
+  }, 600_000);
 
   it('every master flushed mid-burst: the sweeper re-offers everything from PostgreSQL, nothing lost', async () => {
     const started = Date.now();
@@ -148,5 +148,5 @@ describe('chaos: Redis Cluster faults', () => {
     } finally {
       await close();
     }
-  });
+  }, 600_000);
 });

@@ -59,9 +59,10 @@ describe('many processes on a Redis Cluster', () => {
     }));
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
+    apis = [];
     apis = [await spawnHerald({ ...env, HERALD_ROLE: 'api' }, BOOT)];
     apis.push(await spawnHerald({ ...env, HERALD_ROLE: 'api', HERALD_MIGRATE: 'false' }, BOOT));
-  });
+  }, 300_000);
   afterAll(async () => {
     await stopAll([...apis, ...workers], 'SIGKILL');
     await db?.end();
@@ -105,13 +106,13 @@ describe('many processes on a Redis Cluster', () => {
   it('3 workers on every shard: nothing lost or sent twice, the rate limit holds across workers', async () => {
     await startWorkers(['all', 'all', 'all']);
     await phase('2 API + 3 workers on all shards (cluster)');
-  });
+  }, 600_000);
 
   it('3 workers on disjoint shards (0-2, 3-5, 6-7): the same', async () => {
     await stopAll(workers);
     await startWorkers(['0-2', '3-5', '6-7']);
     await phase('2 API + 3 workers on disjoint shards (cluster)');
-  });
+  }, 600_000);
 
   it('one worker sweeps, the others stand by: re-offered work is counted in one process only', async () => {
     // What a lost Redis leaves behind: pending rows, overdue, with no job. Re-open 50 delivered rows so.
@@ -138,5 +139,5 @@ describe('many processes on a Redis Cluster', () => {
     expect(after.filter((n) => n > 0)).toHaveLength(1);
     expect(alive()).toBe(true);
     expect([...apis, ...workers].map((p) => p.output()).join('')).not.toMatch(/DeprecationWarning/);
-  });
+  }, 300_000);
 });

@@ -154,8 +154,14 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
     throw new Error(`herald ${role} exited with ${code}: ${output}`);
   });
   const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, startTimeoutMs, 100);
-  await Promise.race([started, exited]);
   exited.catch(() => undefined);
+  try {
+    await Promise.race([started, exited]);
+  } catch (error) {
+    // A process that did not start is not left running, and its output says why.
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}; output: ${output.slice(-3000)}`);
+  }
   return {
     child,
     url,
