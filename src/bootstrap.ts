@@ -41,8 +41,10 @@ const RAW_BODY_PATH = /^\/in\//;
  */
 function registerBodyParsers(app: NestFastifyApplication, adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();
-  const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
-  const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  const { bodyLimit } = fastify.initialConfig;
+  // Payloads are relayed byte for byte, so keys like __proto__ are kept as JSON.parse keeps them (own properties,
+  // no prototype is touched); DTO fields are checked by the ValidationPipe and free-form fields are taken as parsed.
+  const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
   fastify.removeAllContentTypeParsers();
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (req, body, done) => {
     // Fastify's default parser takes a Buffer as well as a string.

@@ -18,6 +18,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
@@ -155,12 +156,14 @@ class EndpointFields {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsStringMap()
   @IsExtraHeaders()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 }

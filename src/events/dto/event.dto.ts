@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { AsParsed } from '../../common/validation';
 import { PageQuery } from '../../common/pagination';
 import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
 
@@ -11,6 +12,7 @@ export class PublishEventDto {
   eventType: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'any JSON object; sent to receivers byte for byte as serialised at publish time' })
+  @AsParsed()
   @IsObject({ message: 'payload must be a JSON object' })
   payload: Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsJsonObject } from '../../common/json-limits';
+import { AsParsed } from '../../common/validation';
 import { Tenant } from '../tenant.entity';
 
 const UID_PATTERN = /^(?!tnt_)[A-Za-z0-9_.:@-]{1,256}$/;
@@ -19,6 +20,7 @@ export class CreateTenantDto {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {} })
   @IsOptional()
+  @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
@@ -47,6 +49,7 @@ export class UpdateTenantDto {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   @IsOptional()
+  @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
 
