@@ -76,9 +76,11 @@ describe('many processes on a Redis Cluster', () => {
     const { tenantId, subscribers, close } = await subscribe(new ApiClient(apis[0].url));
     const limited = await TestReceiver.start();
     try {
-      const endpoint = await new ApiClient(apis[1].url).post(`/v1/tenants/${tenantId}/endpoints`, { url: `${limited.url}/hook`, eventTypes: ['limited.*'], rateLimitPerSecond: LIMIT });
+      // A tenant of its own, so that the ledger of the burst's tenant counts only its subscribers.
+      const other = (await new ApiClient(apis[1].url).post('/v1/tenants', { name: 'limited' })).body.id as string;
+      const endpoint = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/endpoints`, { url: `${limited.url}/hook`, rateLimitPerSecond: LIMIT });
       expect(endpoint.status).toBe(201);
-      const backlog = await new ApiClient(apis[1].url).post(`/v1/tenants/${tenantId}/events/batch`, {
+      const backlog = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/events/batch`, {
         events: Array.from({ length: 40 }, (_, n) => ({ eventType: 'limited.tick', payload: { n } })),
       });
       expect(backlog.status).toBe(202);
@@ -115,14 +117,25 @@ describe('many processes on a Redis Cluster', () => {
   }, 600_000);
 
   it('one worker sweeps, the others stand by: re-offered work is counted in one process only', async () => {
-    // What a lost Redis leaves behind: pending rows, overdue, with no job. Re-open 50 delivered rows so.
-    const reopened = await sql(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute'
-       WHERE id IN (SELECT id FROM deliveries WHERE status = 'succeeded' LIMIT 50) RETURNING id`,
-    );
-    expect(reopened).toHaveLength(50);
-    await waitFor('the sweeper to re-offer them and the workers to deliver them', async () => (await sql(`SELECT 1 FROM deliveries WHERE status = 'pending'`)).length === 0, 60_000, 200);
-    const requeued = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    const client = new ApiClient(apis[0].url);
+    const receiver = await TestReceiver.start();
+    const tenant = (await client.post('/v1/tenants', { name: 'sweeper' })).body.id as string;
+    const endpoint = (await client.post(`/v1/tenants/${tenant}/endpoints`, { url: `${receiver.url}/hook` })).body.id as string;
+    const reopen = async (n: number) => {
+      // What a lost Redis leaves behind: pending rows, overdue, with no job. Re-open delivered rows so.
+      const rows = await sql(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute'
+         WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded' LIMIT $2) RETURNING id`,
+        [endpoint, n],
+      );
+      expect(rows).toHaveLength(n);
+      await waitFor('the sweeper to re-offer them and the workers to deliver them', async () => (await sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'`, [endpoint])).length === 0, 120_000, 200);
+    };
+    expect((await client.post(`/v1/tenants/${tenant}/events/batch`, { events: Array.from({ length: 50 }, (_, n) => ({ eventType: 'sweep.me', payload: { n } })) })).status).toBe(202);
+    await waitFor('50 deliveries', async () => (await sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [endpoint])).length === 50, 120_000, 200);
+    const before = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    await reopen(50);
+    const requeued = (await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')))).map((n, i) => n - before[i]);
     console.log(`  herald_sweeper_requeued_total per worker: ${requeued.join(', ')}`);
     expect(requeued.filter((n) => n > 0)).toHaveLength(1);
     expect(Math.max(...requeued)).toBeGreaterThanOrEqual(50);
@@ -133,10 +146,12 @@ describe('many processes on a Redis Cluster', () => {
     const leader = workers[requeued.findIndex((n) => n > 0)];
     await leader.stop();
     workers = workers.filter((w) => w !== leader);
-    await sql(`UPDATE deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute' WHERE id IN (SELECT id FROM deliveries WHERE status = 'succeeded' LIMIT 20)`);
-    await waitFor('another worker to sweep', async () => (await sql(`SELECT 1 FROM deliveries WHERE status = 'pending'`)).length === 0, 60_000, 200);
-    const after = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    const between = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    await reopen(20);
+    const after = (await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')))).map((n, i) => n - between[i]);
+    console.log(`  after the sweeping worker stopped, per remaining worker: ${after.join(', ')}`);
     expect(after.filter((n) => n > 0)).toHaveLength(1);
+    await receiver.close();
     expect(alive()).toBe(true);
     expect([...apis, ...workers].map((p) => p.output()).join('')).not.toMatch(/DeprecationWarning/);
   }, 300_000);
