@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/config';
 
@@ -47,8 +48,23 @@ export function clusterOptions(target: Extract<RedisTarget, { kind: 'cluster' }>
   };
 }
 
+const logger = new Logger('Redis');
+/** Connection errors repeat while Redis (or a cluster node) is down: one line per role every 10 s. */
+const ERROR_LOG_EVERY_MS = 10_000;
+
 /** The one place Herald opens a Redis connection: REDIS_URL names a server or a cluster. */
 export function connectRedis(target: RedisTarget, role: ConnectionRole): RedisConnection {
-  if (target.kind === 'cluster') return new Cluster(target.nodes, clusterOptions(target, role));
-  return new Redis(target.url, { ...nodeOptions(role), retryStrategy: (times) => Math.min(times * 200, 2000) });
+  const connection =
+    target.kind === 'cluster'
+      ? new Cluster(target.nodes, clusterOptions(target, role))
+      : new Redis(target.url, { ...nodeOptions(role), retryStrategy: (times) => Math.min(times * 200, 2000) });
+  // Without a listener ioredis prints every error itself ("Unhandled error event"), e.g. while a
+  // cluster refreshes its slots after a node died; commands are retried, so a warning is enough.
+  let lastLogged = 0;
+  connection.on('error', (error: Error) => {
+    if (Date.now() - lastLogged < ERROR_LOG_EVERY_MS) return;
+    lastLogged = Date.now();
+    logger.warn(`${role} connection: ${error.message}`);
+  });
+  return connection;
 }
