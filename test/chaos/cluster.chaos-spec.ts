@@ -18,7 +18,7 @@ const SHARDS = 8;
 const TYPES = ['order.created', 'order.paid', 'invoice.sent'];
 
 type ShardSubscriber = Subscriber & { shard: number };
-const BOOT = { startTimeoutMs: 90_000 };
+const BOOT = { startTimeoutMs: 180_000 };
 
 describe('chaos: Redis Cluster faults', () => {
   let cluster: RedisClusterServer;

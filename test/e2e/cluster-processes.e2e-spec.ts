@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait';
 const SHARDS = 8;
 const LIMIT = 10;
 /** A boot takes ~20 s when the 2-core box is shared with other test runs. */
-const BOOT = { startTimeoutMs: 90_000 };
+const BOOT = { startTimeoutMs: 180_000 };
 
 /** The most of `times` that fall in any half-open window [t, t + windowMs). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -111,13 +111,13 @@ describe('many processes on a Redis Cluster', () => {
   it('3 workers on every shard: nothing lost or sent twice, the rate limit holds across workers', async () => {
     await startWorkers(['all', 'all', 'all']);
     await phase('2 API + 3 workers on all shards (cluster)');
-  }, 600_000);
+  }, 900_000);
 
   it('3 workers on disjoint shards (0-2, 3-5, 6-7): the same', async () => {
     await stopAll(workers);
     await startWorkers(['0-2', '3-5', '6-7']);
     await phase('2 API + 3 workers on disjoint shards (cluster)');
-  }, 600_000);
+  }, 900_000);
 
   it('one worker sweeps, the others stand by: re-offered work is counted in one process only', async () => {
     const client = new ApiClient(apis[0].url);
