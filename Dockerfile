@@ -6,6 +6,8 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+COPY web/package.json web/package-lock.json ./web/
+RUN npm ci --prefix web --no-audit --no-fund
 COPY . .
 RUN npm run build
 
@@ -16,6 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The web console, served under /console.
+COPY --from=build /app/web/dist ./web/dist
 USER node
 EXPOSE 3000
 # No curl in the slim image: node asks the liveness route itself. The API role serves it on PORT;

@@ -149,4 +149,172 @@ async function undiciPost({ url, durationMs, concurrency = 100, body }) {
   return { concurrency, perSecond: n / (elapsed / 1000), latency: summarize(lat) };
 }
 
-module.exports = { pgInsert, bull, undiciPost };
+/**
+ * Attempt rows written per second the way attempt-recorder.ts writes them: one statement per group that
+ * moves the deliveries to `succeeded` and inserts their attempt rows, `conns` groups in flight.
+ */
+async function attemptWrite({ url, durationMs, group = 50, conns = 2 }) {
+  const clients = [];
+  for (let i = 0; i < conns; i++) {
+    const c = new Client({ connectionString: url });
+    c.on('error', () => undefined);
+    await c.connect();
+    clients.push(c);
+  }
+  const tenantId = `tnt_${ulid()}`;
+  const endpointId = `ep_${ulid()}`;
+  const eventId = `evt_${ulid()}`;
+  await clients[0].query(`INSERT INTO tenants (id, name) VALUES ($1, 'bench-ceiling')`, [tenantId]);
+  await clients[0].query(`INSERT INTO events (id, tenant_id, event_type, payload, created_at) VALUES ($1, $2, 'bench.ceiling', '{}', now())`, [eventId, tenantId]);
+  // pending deliveries to record attempts for, made ahead in groups of the same size
+  const newGroup = async (c) => {
+    const ids = Array.from({ length: group }, () => `dlv_${ulid()}`);
+    await c.query(
+      `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
+       SELECT d, $2, $3, $4, 'bench.ceiling', 'pending', 0, now(), 'initial', now(), now() FROM unnest($1::varchar[]) AS d`,
+      [ids, tenantId, eventId, endpointId],
+    );
+    return ids;
+  };
+  let rows = 0;
+  const commitMs = [];
+  const loop = async (c, until, measure) => {
+    while (now() < until) {
+      const ids = await newGroup(c);
+      const started = now();
+      const at = new Date();
+      await c.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::varchar[], $2::varchar[]) AS t(id, delivery_id)
+         ), updated AS (
+           UPDATE deliveries d SET status = 'succeeded', attempt_count = 1, next_attempt_at = NULL, next_trigger = 'retry', last_status_code = 200, last_error = NULL, updated_at = now()
+           FROM input i WHERE d.id = i.delivery_id AND d.status = 'pending' AND d.attempt_count = 0
+           RETURNING i.id
+         )
+         INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_headers, error)
+         SELECT i.id, i.delivery_id, $3, 1, 'initial', $4, 1, 200, 'ok', '{"content-type":"text/plain"}'::jsonb, NULL FROM input i JOIN updated u ON u.id = i.id`,
+        [ids.map(() => `att_${ulid()}`), ids, endpointId, at],
+      );
+      if (measure) {
+        commitMs.push(now() - started);
+        rows += group;
+      }
+    }
+  };
+  await Promise.all(clients.map((c) => loop(c, now() + Math.min(1000, durationMs / 4), false)));
+  // only the recording statements are timed: the deliveries they need are made between them, off the clock
+  const t0 = now();
+  await Promise.all(clients.map((c) => loop(c, t0 + durationMs, true)));
+  const timed = commitMs.reduce((a, b) => a + b, 0) / conns;
+  await clients[0].query('DELETE FROM events WHERE id = $1', [eventId]);
+  await clients[0].query('DELETE FROM tenants WHERE id = $1', [tenantId]);
+  await clients[0].query('VACUUM ANALYZE deliveries');
+  await clients[0].query('VACUUM ANALYZE attempts');
+  await Promise.all(clients.map((c) => c.end()));
+  return { group, conns, rowsPerSecond: rows / (timed / 1000), commitLatency: summarize(commitMs) };
+}
+
+/**
+ * Bull in open loop for the knee: jobs added at a fixed rate (addBulk of what is due each millisecond,
+ * by shard) and processed by no-op processors at Herald's concurrency; latency from each job's scheduled
+ * time to its processing. `step(rate, ms)` runs one step; `close()` when done.
+ */
+async function openBull({ redisUrl, prefix, shards = 8, concurrency = 100 }) {
+  const connections = [];
+  const connect = () => {
+    const r = new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: false });
+    r.setMaxListeners(0);
+    connections.push(r);
+    return r;
+  };
+  let client;
+  let subscriber;
+  const createClient = (type) => (type === 'client' ? (client ??= connect()) : type === 'subscriber' ? (subscriber ??= connect()) : connect());
+  const settings = { lockDuration: 90000, lockRenewTime: 15000, stalledInterval: 30000, maxStalledCount: 10 };
+  const queues = Array.from({ length: shards }, (_, i) => new Queue(`{knee.${i}}`, { prefix, createClient, settings }));
+  await Promise.all(queues.map((q) => q.isReady()));
+  const opts = { removeOnComplete: true, removeOnFail: true, attempts: 5, backoff: { type: 'exponential', delay: 1000 } };
+  let current = null;
+  for (const q of queues) {
+    void q.process(Math.max(1, Math.ceil(concurrency / shards)), async (job) => {
+      const s = current;
+      if (!s || job.data.step !== s.id) return;
+      s.latencies[job.data.i] = performance.timeOrigin + now() - job.data.at;
+      if (++s.done === s.total) s.resolve();
+    });
+  }
+  let stepId = 0;
+  const step = (rate, durationMs) =>
+    new Promise((resolve) => {
+      const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+      const s = { id: ++stepId, total, done: 0, latencies: new Float64Array(total).fill(NaN), resolve: null };
+      current = s;
+      const t0 = now() + 10;
+      let sent = 0;
+      let failed = 0;
+      const finished = new Promise((r) => (s.resolve = r));
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((now() - t0) * rate) / 1000) + 1);
+        if (due > sent) {
+          const byShard = new Map();
+          for (; sent < due; sent++) {
+            const at = performance.timeOrigin + t0 + (sent * 1000) / rate;
+            const shard = sent % shards;
+            (byShard.get(shard) || byShard.set(shard, []).get(shard)).push({ data: { step: s.id, i: sent, at }, opts: { ...opts, jobId: `k${s.id}:${sent}` } });
+          }
+          for (const [shard, list] of byShard) queues[shard].addBulk(list).catch(() => (failed += list.length));
+        }
+        if (sent < total) setTimeout(tick, 1);
+      };
+      setTimeout(tick, 10);
+      const deadline = new Promise((r) => setTimeout(r, durationMs + 10000));
+      void Promise.race([finished, deadline]).then(() => {
+        current = null;
+        const got = Array.from(s.latencies).filter((v) => !Number.isNaN(v));
+        const missing = total - got.length;
+        resolve({ rate, achievedRate: got.length / (durationMs / 1000), failed: failed + missing, latency: summarize(missing ? [...got, ...Array(missing).fill(Infinity)] : got) });
+      });
+    });
+  const close = async () => {
+    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+    await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+  };
+  return { step, close };
+}
+
+/** undici in open loop for the knee: POSTs of 1 KB at a fixed rate over keep-alive, no cap on requests in flight. */
+function openUndici({ url, body }) {
+  const agent = new Agent({ keepAliveTimeout: 10000, keepAliveMaxTimeout: 60000, connections: null, pipelining: 1 });
+  const headers = { 'content-type': 'application/json', 'user-agent': 'Herald/bench' };
+  const step = (rate, durationMs) =>
+    new Promise((resolve) => {
+      const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+      const latencies = new Float64Array(total);
+      let sent = 0;
+      let done = 0;
+      let failed = 0;
+      const t0 = now() + 10;
+      const one = (i) => {
+        const intended = t0 + (i * 1000) / rate;
+        request(url, { method: 'POST', headers, body, dispatcher: agent })
+          .then(async (res) => {
+            await res.body.text();
+            if (res.statusCode !== 200) failed++;
+          })
+          .catch(() => failed++)
+          .finally(() => {
+            latencies[i] = now() - intended;
+            if (++done === total) resolve({ rate, achievedRate: (total - failed) / (Math.max(durationMs, now() - t0) / 1000), failed, latency: summarize(latencies) });
+          });
+      };
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((now() - t0) * rate) / 1000) + 1);
+        while (sent < due) one(sent++);
+        if (sent < total) setTimeout(tick, 1);
+      };
+      setTimeout(tick, 10);
+    });
+  return { step, close: () => agent.close() };
+}
+
+module.exports = { pgInsert, bull, undiciPost, attemptWrite, openBull, openUndici };

@@ -2,15 +2,19 @@
 // The bench receiver, a child process: answers 200 at once over keep-alive and records, per first path
 // segment ("tag"), every arrival time and webhook-id, and the latency arrival − publish time where the
 // payload carries the publish time `t` (wall-clock ms). The parent queries it over IPC.
+// Paths whose first segment starts with "slow" answer like production receivers: after BENCH_RECEIVER_SLOW_MS
+// (default 200) ± 25 %, over keep-alive; the most requests in flight at once is kept per first segment.
 const http = require('node:http');
 
 const port = Number(process.env.BENCH_RECEIVER_PORT);
+const SLOW_MS = Number(process.env.BENCH_RECEIVER_SLOW_MS || 200);
 const tags = new Map();
+const inFlight = new Map();
 
 function tagOf(name) {
   let t = tags.get(name);
   if (!t) {
-    t = { count: 0, ids: new Set(), duplicates: 0, arrivals: [], latencies: [] };
+    t = { count: 0, ids: new Set(), duplicates: 0, arrivals: [], latencies: [], maxInFlight: 0 };
     tags.set(name, t);
   }
   return t;
@@ -50,11 +54,21 @@ function add(name, id, at, t0) {
 
 const server = http.createServer((req, res) => {
   const chunks = [];
+  const first = req.url.split('/')[1] || 'root';
+  const flying = (inFlight.get(first) || 0) + 1;
+  inFlight.set(first, flying);
+  const t = tagOf(first);
+  if (flying > t.maxInFlight) t.maxInFlight = flying;
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const at = performance.timeOrigin + performance.now();
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-    res.end('ok');
+    const answer = () => {
+      inFlight.set(first, inFlight.get(first) - 1);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+      res.end('ok');
+    };
+    if (first.startsWith('slow')) setTimeout(answer, SLOW_MS * (0.75 + Math.random() * 0.5));
+    else answer();
     record(req.url, req.headers['webhook-id'], chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), at);
   });
 });
@@ -74,7 +88,7 @@ process.on('message', (m) => {
     return reply({ ok: true });
   }
   if (m.cmd === 'stats') {
-    const t = tags.get(m.tag) || { count: 0, ids: new Set(), duplicates: 0, arrivals: [], latencies: [] };
+    const t = tags.get(m.tag) || { count: 0, ids: new Set(), duplicates: 0, arrivals: [], latencies: [], maxInFlight: 0 };
     const lat = Float64Array.from(t.latencies).sort();
     let first = null;
     let last = null;
@@ -91,6 +105,7 @@ process.on('message', (m) => {
       first,
       last,
       inWindow,
+      maxInFlight: t.maxInFlight,
       latency: { n: lat.length, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), max: lat.length ? lat[lat.length - 1] : null },
       ids: m.ids ? [...t.ids] : undefined,
     });

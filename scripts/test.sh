@@ -8,5 +8,8 @@ export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379}
 bash scripts/deps.sh
 bash scripts/services.sh
 export TEST_DATABASE_URL=$DATABASE_URL TEST_REDIS_URL=$REDIS_URL
+# The browser tests (test/browser) drive Debian's Chromium, installed here when absent.
+HERALD_CHROMIUM=$(bash scripts/browser.sh)
+export HERALD_CHROMIUM
 npm run build --silent
 npx jest --selectProjects unit e2e --forceExit "$@"

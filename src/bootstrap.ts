@@ -1,17 +1,27 @@
+import type { IncomingMessage } from 'node:http';
 import { RawBodyRequest } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
+import { Authenticator } from './auth/authenticator';
+import { bodyLimitFor } from './common/body-limits';
+import { serveConsole } from './console/console-static';
 import { sendFrameworkError } from './common/error.filter';
 import { validationPipe } from './common/validation';
 import { HeraldConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
+import { MAX_BATCH_EVENTS } from './events/dto/event.dto';
+import { checkKeyOnArrival, echoRequestId, logWithRequestId } from './logging/request-hooks';
+import { requestIdFrom } from './logging/request-id';
 
 export async function runMigrations(config: HeraldConfig): Promise<string[]> {
-  const db = new DataSource(dataSourceOptions(config));
+  const options = dataSourceOptions(config);
+  // A migration may rewrite a large table: no statement timeout for it.
+  const db = new DataSource({ ...options, extra: { ...options.extra, statement_timeout: 0, query_timeout: undefined } } as typeof options);
   await db.initialize();
   try {
     const applied = await db.runMigrations({ transaction: 'each' });
@@ -29,7 +39,10 @@ Choices where the contract is silent:
 - Deleting an endpoint dead-letters its pending deliveries with lastError "endpoint deleted"; a disabled endpoint's pending deliveries wait (nextAttemptAt null) and resume when it is enabled.
 - Deleting a tenant deletes its endpoints, events, deliveries, attempts and keys.
 - A batch is all or nothing: one invalid event refuses the whole batch, naming it by index (events.3.eventType).
-- Request bodies above the configured limits answer 413; unknown fields answer 400.`;
+- Request bodies above the configured limits answer 413; unknown fields answer 400. The bearer key is checked before a body is read.
+- Limits answer 422 naming the field and the setting, without Retry-After (retrying cannot help): a batch larger than the tenant's publishRateLimitPerSecond, a publish that would create more deliveries than HERALD_MAX_DELIVERIES_PER_REQUEST (events × matching endpoints), an endpoint beyond HERALD_MAX_ENDPOINTS_PER_TENANT.
+- Every answer carries an x-request-id header (the caller's own when it is 1-128 characters of A-Z a-z 0-9 . _ : = / + @ -, else a new one), and every error body its requestId: quote it to match an error to the service's log.
+- A POST or DELETE that takes no body accepts Content-Type: application/json with an empty body.`;
 
 /** Inbound webhooks are verified over the exact bytes received, so their bodies are never parsed. */
 const RAW_BODY_PATH = /^\/in\//;
@@ -47,6 +60,8 @@ function registerBodyParsers(app: NestFastifyApplication, adapter: FastifyAdapte
   const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
   fastify.removeAllContentTypeParsers();
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (req, body, done) => {
+    // Many SDKs send Content-Type: application/json on every request, body or not.
+    if (!RAW_BODY_PATH.test(req.url) && body.length === 0) return done(null, undefined);
     // Fastify's default parser takes a Buffer as well as a string.
     if (!RAW_BODY_PATH.test(req.url)) return parseJson(req, body as unknown as string, done);
     (req as RawBodyRequest<typeof req>).rawBody = body;
@@ -64,18 +79,32 @@ function registerBodyParsers(app: NestFastifyApplication, adapter: FastifyAdapte
 
 /** Builds the HTTP application for a role (the worker role serves only health and metrics). */
 export async function createApp(config: HeraldConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs, maxBodyBytes } = config.limits;
   const adapter = new FastifyAdapter({
-    // A batch may carry 500 events; each event's own limit is checked after parsing.
-    bodyLimit: Math.max(16 * 1024 * 1024, config.maxPayloadBytes * 4),
+    // Every route but publishing and /in/* (see bodyLimitFor).
+    bodyLimit: maxBodyBytes,
     trustProxy: true,
-    requestIdHeader: 'x-request-id',
+    genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
+    // A client that has not sent its whole request (headers within headersTimeout) is disconnected (408);
+    // Node checks incomplete requests every connectionsCheckingInterval.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(headersTimeoutMs / 4))) },
     // Errors the router raises before Nest sees the request (bad URL, over-long id) get the API's error body.
     frameworkErrors: sendFrameworkError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
-    logger: options.logger === false ? false : config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
-    bufferLogs: false,
+  // In-process tests ask for silence; the log level is otherwise HERALD_LOG_LEVEL's, start-up lines included.
+  const quiet = options.logger === false;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(quiet ? { ...config, logLevel: 'silent' } : config), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => {
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    route.bodyLimit = bodyLimitFor(method, route.url, config, MAX_BATCH_EVENTS);
   });
+  fastify.addHook('onRequest', echoRequestId);
+  if (config.role !== 'worker') fastify.addHook('onRequest', checkKeyOnArrival(app.get(Authenticator)));
+  fastify.addHook('preHandler', logWithRequestId);
   registerBodyParsers(app, adapter);
   app.useGlobalPipes(validationPipe());
 
@@ -86,10 +115,11 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
         .setTitle('Herald')
         .setDescription(API_DESCRIPTION)
         .setVersion(config.version)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the admin key (HERALD_ADMIN_KEY) or a tenant key' })
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the admin key (HERALD_ADMIN_KEY), a tenant key, or a portal link token (hpt_…, limited to its capabilities)' })
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
+    await serveConsole(app, config);
   }
   await app.init();
   return app;

@@ -1,54 +1,61 @@
 import 'reflect-metadata';
-import { INestApplication, Logger } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { startTracing } from './tracing/tracing';
 import { createApp, runMigrations } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
+import { nestLogger, rootLogger } from './logging/log-format';
 import { version } from './version';
 
 async function main(): Promise<void> {
-  const logger = new Logger('Herald');
   let config;
   try {
     config = loadConfig(undefined, version);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`herald: configuration error: ${error.message}`);
+      rootLogger('info').fatal({ context: 'Herald' }, `configuration error: ${error.message}`);
       process.exit(2);
     }
     throw error;
   }
+  const log = rootLogger(config.logLevel).child({ context: 'Herald' });
+  // JSON lines from the start (migrations run before the application and its logger exist).
+  NestLogger.overrideLogger(nestLogger(config.logLevel));
+  // Before Nest: the tracer provider is global and must be there when the first request arrives.
+  startTracing(config.tracing, version);
   if (config.migrate && config.role !== 'worker') {
     const applied = await runMigrations(config);
-    if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+    if (applied.length) log.info(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApp(config);
-  stopOnSignals(app, logger);
+  stopOnSignals(app, log, config.shutdownGraceMs + STOP_MARGIN_MS);
   const port = config.role === 'worker' ? config.metricsPort : config.port;
   await app.listen(port, config.host);
-  logger.log(`Herald ${version} (${config.role}) listening on ${config.host}:${port}`);
+  log.info(`Herald ${version} (${config.role}) listening on ${config.host}:${port}`);
 }
 
-/** How long a stop may take in all before the process exits anyway (beyond the worker's own grace). */
-const STOP_DEADLINE_MS = 30_000;
+/** How long a stop may take beyond the worker's own grace (HERALD_SHUTDOWN_GRACE_MS) before the process exits anyway. */
+const STOP_MARGIN_MS = 15_000;
 
 /**
  * SIGTERM/SIGINT: stop accepting requests and jobs, let those in flight finish (bounded), close the
  * connections, exit 0. Nest's own shutdown hooks would re-raise the signal and exit 143 instead, which
  * orchestrators read as a crash.
  */
-function stopOnSignals(app: INestApplication, logger: Logger): void {
+function stopOnSignals(app: INestApplication, log: Logger, deadlineMs: number): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal}: stopping`);
+    log.info(`${signal}: stopping`);
     setTimeout(() => {
-      console.error(`herald: did not stop within ${STOP_DEADLINE_MS} ms; exiting`);
+      log.error(`did not stop within ${deadlineMs} ms; exiting`);
       process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
+    }, deadlineMs).unref();
     app.close().then(
       () => process.exit(0),
       (error: Error) => {
-        console.error(`herald: error while stopping: ${error.message}`);
+        log.error({ err: error }, 'error while stopping');
         process.exit(1);
       },
     );
@@ -58,6 +65,6 @@ function stopOnSignals(app: INestApplication, logger: Logger): void {
 }
 
 main().catch((error: Error) => {
-  console.error(`herald: failed to start: ${error.message}`);
+  rootLogger('info').fatal({ context: 'Herald', err: error }, 'failed to start');
   process.exit(1);
 });

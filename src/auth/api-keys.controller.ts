@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Tenant } from '../tenants/tenant.entity';
@@ -18,5 +18,14 @@ export class ApiKeysController {
   @HttpCode(201)
   create(@CurrentTenant() tenant: Tenant) {
     return this.keys.create(tenant);
+  }
+
+  /** Admin only: the key stops working at once on every API process. */
+  @Delete(':keyId')
+  @AdminOnly()
+  @ApiParam({ name: 'tenantId', description: 'the tenant id (tnt_…) or its uid' })
+  @HttpCode(204)
+  revoke(@CurrentTenant() tenant: Tenant, @Param('keyId') keyId: string): Promise<void> {
+    return this.keys.revoke(tenant, keyId);
   }
 }

@@ -4,6 +4,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { newId } from '../common/ids';
 import { sha256Hex } from '../common/secrets';
+import { NotFoundError } from '../common/errors';
+import { TenantChange, TenantChanges } from '../tenants/tenant-changes';
 import { Tenant } from '../tenants/tenant.entity';
 import { ApiKey } from './api-key.entity';
 
@@ -13,7 +15,13 @@ const CACHE_TTL_MS = 10_000;
 export class ApiKeysService {
   private readonly cache = new Map<string, { tenantId: string | null; at: number }>();
 
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly changes: TenantChanges,
+  ) {
+    // A deleted tenant's or a revoked key stops working in every process at once, not after the TTL.
+    changes.listen((change) => this.forgetLocally(change));
+  }
 
   /** Creates a key for the tenant. The key itself is returned once and never stored. */
   async create(tenant: Tenant): Promise<{ id: string; key: string; tenantId: string; createdAt: string }> {
@@ -21,6 +29,13 @@ export class ApiKeysService {
     const row = this.keys.create({ id: newId('key'), tenantId: tenant.id, keyHash: sha256Hex(key) });
     await this.keys.save(row);
     return { id: row.id, key, tenantId: tenant.id, createdAt: new Date().toISOString() };
+  }
+
+  /** Revokes one of the tenant's keys: every process refuses it from the answer on. */
+  async revoke(tenant: Tenant, keyId: string): Promise<void> {
+    const { affected } = await this.keys.delete({ tenantId: tenant.id, id: keyId });
+    if (!affected) throw new NotFoundError('api key', keyId);
+    await this.changes.changed(tenant);
   }
 
   /** The tenant a key belongs to, or null for an unknown key. Looked up by hash: no secret comparison in code. */
@@ -32,5 +47,10 @@ export class ApiKeysService {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { tenantId: row?.tenantId ?? null, at: Date.now() });
     return row?.tenantId ?? null;
+  }
+
+  private forgetLocally(change: TenantChange): void {
+    if (change === 'all') return this.cache.clear();
+    for (const [hash, entry] of this.cache) if (entry.tenantId === change.tenantId) this.cache.delete(hash);
   }
 }

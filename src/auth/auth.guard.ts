@@ -1,21 +1,20 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { HeraldConfig } from '../config/config';
-import { CONFIG } from '../config/config.module';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../common/errors';
-import { safeEqual } from '../common/secrets';
+import { ForbiddenError, NotFoundError } from '../common/errors';
 import { TenantsService } from '../tenants/tenants.service';
-import { ACCESS, Access, AuthedRequest } from './auth.decorators';
-import { ApiKeysService } from './api-keys.service';
+import { RouteRequirement } from '../portal/capabilities';
+import { PortalSessionsService } from '../portal/portal-sessions.service';
+import { ACCESS, Access, AuthedRequest, CAPABILITY } from './auth.decorators';
+import { Authenticator } from './authenticator';
 
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeysService,
+    private readonly authenticator: Authenticator,
     private readonly tenants: TenantsService,
-    @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly portal: PortalSessionsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -23,26 +22,20 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthedRequest>();
 
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthorizedError('missing bearer key: send Authorization: Bearer <key>');
-    const key = match[1];
-
-    if (safeEqual(key, this.config.adminKey)) {
-      request.principal = { kind: 'admin' };
-    } else {
-      const tenantId = await this.keys.tenantOf(key);
-      if (!tenantId) throw new UnauthorizedError('the key is not valid');
-      request.principal = { kind: 'tenant', tenantId };
-    }
+    // Usually known already: the key is checked when the request arrives, before its body is read (bootstrap.ts).
+    request.principal ??= await this.authenticator.principalOf(request.headers.authorization);
 
     if (access !== 'tenant' && request.principal.kind !== 'admin') throw new ForbiddenError('this route needs the admin key');
+    if (request.principal.kind === 'portal') {
+      const required = this.reflector.getAllAndOverride<RouteRequirement | undefined>(CAPABILITY, [context.getHandler(), context.getClass()]);
+      await this.portal.authorize(request.principal, required, (request.params ?? {}) as Record<string, string>);
+    }
 
     // Under /v1/tenants/{tenantId}: resolve the path's tenant; another tenant's path looks exactly like a missing one.
     const idOrUid = (request.params as Record<string, string> | undefined)?.tenantId;
     if (idOrUid === undefined) return true;
     const tenant = await this.tenants.resolve(idOrUid);
-    if (request.principal.kind === 'tenant' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
+    if (request.principal.kind !== 'admin' && request.principal.tenantId !== tenant.id) throw new NotFoundError('tenant', idOrUid);
     request.tenant = tenant;
     return true;
   }

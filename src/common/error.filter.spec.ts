@@ -11,6 +11,9 @@ describe('toErrorBody', () => {
     ['a connection failure (08006) inside a TypeORM error', named('QueryFailedError', { driverError: { code: '08006' } })],
     ['too many connections (53300)', Object.assign(new Error('x'), { code: '53300' })],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a statement cancelled by statement_timeout (57014)', named('QueryFailedError', { driverError: { code: '57014' } })],
+    ['a server that stopped answering (the client query_timeout)', new Error('Query read timeout')],
+    ['a connection that could not be opened in time', new Error('timeout exceeded when trying to connect')],
   ])('answers 503 with Retry-After to %s', (_, error) => {
     const { body, headers } = toErrorBody(error);
     expect(body.statusCode).toBe(503);
@@ -28,6 +31,13 @@ describe('toErrorBody', () => {
 
   it('answers 409 to a unique violation', () => {
     expect(toErrorBody(Object.assign(new Error('dup'), { code: '23505' })).body.statusCode).toBe(409);
+  });
+
+  it('answers 404 for the row a request raced the delete of (foreign-key violation, 23503)', () => {
+    const raced = named('QueryFailedError', { driverError: { code: '23503', detail: 'Key (tenant_id)=(tnt_01J) is not present in table "tenants".' } });
+    expect(toErrorBody(raced).body).toEqual({ statusCode: 404, error: 'Not Found', message: 'tenant not found' });
+    expect(toErrorBody(Object.assign(new Error('x'), { code: '23503' })).body.statusCode).toBe(404);
+    expect(toErrorBody(Object.assign(new Error('x'), { code: '23503', detail: 'Key (id)=(x) is still referenced from table "deliveries".' })).body.statusCode).toBe(409);
   });
 
   it('answers 400 to a body nested too deeply to validate', () => {

@@ -7,6 +7,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: FieldProblem[];
+  /** The request's id (also its x-request-id header): what to quote to match an error to the log. */
+  requestId?: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -29,8 +31,8 @@ const TITLES: Record<number, string> = {
 // Errors of node-postgres / the network that mean "the database is unreachable", not "the request is wrong".
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
-// crash, starting up), 58 system error.
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)[0-9A-Z]+$/;
+// crash, starting up), 58 system error; and 57014, a statement cancelled by statement_timeout.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)[0-9A-Z]+$|^57014$/;
 // TypeORM's names for "the connection under this transaction broke": the commit was never acknowledged.
 const UNAVAILABLE_NAMES = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError', 'ConnectionIsNotSetError', 'CannotExecuteNotConnectedError']);
 
@@ -41,7 +43,8 @@ export function isUnavailable(error: unknown): boolean {
   if (e.name && UNAVAILABLE_NAMES.has(e.name)) return true;
   if (e.driverError) return isUnavailable(e.driverError);
   const message = e.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(message);
+  // "Query read timeout": the client gave up on a server that stopped answering (query_timeout).
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout|the database system is (starting up|shutting down)/i.test(message);
 }
 
 /** SQLSTATE class 22, "data exception": invalid byte sequence, untranslatable character, value out of range. */
@@ -71,7 +74,23 @@ function constraintViolation(error: unknown): ErrorBody | null {
     return { statusCode: 400, error: TITLES[400], message, details: [{ field, message }] };
   }
   if (code === '23505') return { statusCode: 409, error: TITLES[409], message: 'a resource with the same unique value already exists' };
+  if (code === '23503') return foreignKeyViolation(error as { detail?: unknown; driverError?: { detail?: unknown } });
   return null;
+}
+
+const KINDS: Record<string, string> = { tenants: 'tenant', endpoints: 'endpoint', events: 'event', deliveries: 'delivery', sources: 'source', api_keys: 'api key' };
+
+/**
+ * SQLSTATE 23503: a request raced a delete. Writing under a row that was just deleted (a tenant deleted by
+ * another process while this request ran) is a 404 for that row; deleting a row still referenced is a 409.
+ * PostgreSQL's detail names the tables; the values in it are not echoed.
+ */
+function foreignKeyViolation(error: { detail?: unknown; driverError?: { detail?: unknown } }): ErrorBody {
+  const detail = typeof error.detail === 'string' ? error.detail : typeof error.driverError?.detail === 'string' ? error.driverError.detail : '';
+  if (/is still referenced from table/.test(detail)) return { statusCode: 409, error: TITLES[409], message: 'the resource is still in use' };
+  const table = /is not present in table "([a-z_]+)"/.exec(detail)?.[1];
+  const kind = (table && KINDS[table]) ?? 'a resource this request refers to';
+  return { statusCode: 404, error: TITLES[404], message: `${kind} not found` };
 }
 
 /** A stack overflow while transforming or validating a request body. */
@@ -134,12 +153,13 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
  * Fastify's router answers some requests before Nest sees them (a malformed URL, a path parameter over
  * the router's length limit): give them the API's error body too, without echoing the URL.
  */
-export function sendFrameworkError(error: { statusCode?: number; code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
+export function sendFrameworkError(error: { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is longer than any id' : error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'the request cannot be routed';
   const body: ErrorBody = { statusCode: status, error: TITLES[status] ?? 'Error', message };
   if (status === 400) body.details = [{ field: 'path', message }];
-  void reply.status(status).send(body);
+  body.requestId = request.id;
+  void reply.status(status).header('x-request-id', request.id).send(body);
 }
 
 @Catch()
@@ -151,14 +171,15 @@ export class DomainErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const { body, headers } = toErrorBody(error);
     if (body.statusCode >= 500) {
-      // Logged with the request id only; messages of unknown errors may carry data, so keep just the name and stack.
+      // The line carries the request id (the request's logger); messages of unknown errors may carry data, so keep just the name and stack.
       // The error's code (a SQLSTATE, errno or TypeORM name) says what happened without carrying data.
       const e = error as Error & { code?: unknown; driverError?: { code?: unknown } };
       const code = typeof e?.code === 'string' ? e.code : typeof e?.driverError?.code === 'string' ? e.driverError.code : '';
-      this.logger.error(
-        `request ${request?.id} ${request?.method} ${request?.routeOptions?.url ?? ''} failed: ${e?.name ?? 'Error'}${code ? ` (${code})` : ''} ${e?.stack?.split('\n').slice(1, 4).join(' ') ?? ''}`,
-      );
+      this.logger.error({
+        msg: `${request?.method} ${request?.routeOptions?.url ?? ''} failed: ${e?.name ?? 'Error'}${code ? ` (${code})` : ''}`,
+        stack: e?.stack?.split('\n').slice(1, 4).map((line) => line.trim()),
+      });
     }
-    void reply.status(body.statusCode).headers(headers).send(body);
+    void reply.status(body.statusCode).headers(headers).send({ ...body, requestId: request?.id });
   }
 }

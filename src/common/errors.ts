@@ -2,6 +2,8 @@
 export interface FieldProblem {
   field: string;
   message: string;
+  /** For a payload that fails its event type's schema: the JSON pointer of the bad value inside it. */
+  pointer?: string;
 }
 
 export abstract class DomainError extends Error {
@@ -43,6 +45,16 @@ export class ConflictError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
   readonly title = 'Payload Too Large';
+}
+
+/** A request that is well-formed but asks for more than a configured limit allows; retrying it as is cannot succeed. */
+export class LimitExceededError extends DomainError {
+  readonly status = 422;
+  readonly title = 'Unprocessable Entity';
+  constructor(field: string, message: string) {
+    super(message);
+    this.details = [{ field, message }];
+  }
 }
 
 export class RateLimitedError extends DomainError {

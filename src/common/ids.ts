@@ -1,6 +1,6 @@
 import { monotonicFactory } from 'ulid';
 
-export type IdKind = 'tnt' | 'ep' | 'evt' | 'dlv' | 'att' | 'src' | 'key' | 'req';
+export type IdKind = 'tnt' | 'ep' | 'evt' | 'dlv' | 'att' | 'src' | 'key' | 'req' | 'rpl' | 'ps';
 
 const nextUlid = monotonicFactory();
 
@@ -9,7 +9,7 @@ export function newId(kind: IdKind): string {
   return `${kind}_${nextUlid()}`;
 }
 
-const ID_PATTERN = /^(tnt|ep|evt|dlv|att|src|key|req)_[0-9A-HJKMNP-TV-Z]{26}$/;
+const ID_PATTERN = /^(tnt|ep|evt|dlv|att|src|key|req|rpl|ps)_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export function isId(value: string, kind?: IdKind): boolean {
   return ID_PATTERN.test(value) && (kind === undefined || value.startsWith(`${kind}_`));

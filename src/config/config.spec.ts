@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       role: 'all',
       shards: 8,
       workerShards: [0, 1, 2, 3, 4, 5, 6, 7],
-      workerConcurrency: 100,
+      workerConcurrency: 1000,
       maxPayloadBytes: 262144,
       retentionDays: 30,
       migrate: true,
@@ -52,5 +52,26 @@ describe('parseShardList', () => {
     expect(parseShardList('all', 2)).toEqual([0, 1]);
     expect(() => parseShardList('3-1', 8)).toThrow(/outside/);
     expect(() => parseShardList('x', 8)).toThrow(/not a shard/);
+  });
+
+  it('names HERALD_ALLOW_PRIVATE_NETWORKS when it is not a list of CIDRs', () => {
+    expect(() => loadConfig({ ...base, HERALD_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8,localhost' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, HERALD_ALLOW_PRIVATE_NETWORKS: '10.0.0.0/33' })).toThrow(/HERALD_ALLOW_PRIVATE_NETWORKS/);
+    expect(loadConfig({ ...base, HERALD_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8, ::1/128' }).allowPrivateNetworks).toBe('127.0.0.0/8, ::1/128');
+  });
+
+  it('has limits and timeouts by default, each a setting', () => {
+    expect(loadConfig(base).limits).toEqual({
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 20_000,
+      keepAliveTimeoutMs: 72_000,
+      maxBodyBytes: 65_536,
+      maxEndpointsPerTenant: 1000,
+      maxDeliveriesPerRequest: 20_000,
+      dbConnectTimeoutMs: 5000,
+      dbStatementTimeoutMs: 30_000,
+    });
+    expect(loadConfig({ ...base, HERALD_REQUEST_TIMEOUT_MS: '5000' }).limits.headersTimeoutMs).toBe(5000);
+    expect(() => loadConfig({ ...base, HERALD_MAX_ENDPOINTS_PER_TENANT: '0' })).toThrow(/HERALD_MAX_ENDPOINTS_PER_TENANT/);
   });
 });

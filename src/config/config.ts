@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseAllowList } from '../deliveries/address-guard';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -24,7 +25,12 @@ export interface HeraldConfig {
   encryptionKey: Buffer;
   shards: number;
   workerShards: number[];
+  /** Attempts one worker process sends at once, shared fairly by all its shards and endpoints. */
   workerConcurrency: number;
+  /** Jobs each shard's consumer takes at once (claiming and planning; sends run on under workerConcurrency). */
+  workerFetchConcurrency: number;
+  /** How long a stopping worker lets attempts in flight finish (keep the orchestrator's stop grace above it). */
+  shutdownGraceMs: number;
   allowPrivateNetworks: string;
   maxPayloadBytes: number;
   retentionDays: number;
@@ -42,8 +48,51 @@ export interface HeraldConfig {
   circuitCooldownMs: number;
   /** An endpoint failing continuously for this long is disabled (disabledReason "failing"). */
   disableAfterMs: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `silent` only for tests that run the app in-process. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** HERALD_OPERATOR_TENANT: uid of the tenant that receives Herald's operator events (herald.*), created on start; unset: none. */
+  operatorTenant?: string;
+  /** Deliveries a replay resends (or events it examines) per page; the next page waits for most of the last to be sent. */
+  replayPageSize: number;
   version: string;
+  /** Limits and timeouts that protect the service from its clients and from a stopped database (README, Operations). */
+  limits: {
+    /** A client must have sent its whole request (headers and body) within this, or it is disconnected. */
+    requestTimeoutMs: number;
+    /** ... and its headers within this. */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: number;
+    /** The body of any route other than publishing and /in/*. */
+    maxBodyBytes: number;
+    /** Live endpoints a tenant may have. */
+    maxEndpointsPerTenant: number;
+    /** Delivery rows one publish request may create (events × matching endpoints). */
+    maxDeliveriesPerRequest: number;
+    /** Opening a PostgreSQL connection may take this long before the request answers 503. */
+    dbConnectTimeoutMs: number;
+    /** A statement may run this long (server and client side) before it is cancelled. */
+    dbStatementTimeoutMs: number;
+  };
+  /** Endpoints with series of their own in the metrics (the busiest); the rest are labelled "other". */
+  metricsTopEndpoints: number;
+  /** Tenants with series of their own in the metrics; the rest are labelled "other". */
+  metricsTopTenants: number;
+  tracing: TracingConfig;
+  /** HERALD_VALIDATE_EVENTS: check every published payload against its event type's schema (else only types with validate: true). */
+  validateEvents: boolean;
+  /** HERALD_CONSOLE_FRAME_ANCESTORS: the CSP frame-ancestors sources that may embed /console ('none' by default). */
+  consoleFrameAncestors: string;
+}
+
+/**
+ * OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is
+ * set and OTEL_SDK_DISABLED is not true. Only these decide; the SDK itself reads the other standard
+ * OTEL_* variables (headers, protocol details, sampler, resource attributes), as OpenTelemetry documents them.
+ */
+export interface TracingConfig {
+  enabled: boolean;
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +173,12 @@ function prefix(raw: string): string {
   return raw;
 }
 
+function operatorTenant(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^[A-Za-z0-9_.:@-]{1,256}$/.test(raw) || raw.startsWith('tnt_')) throw new ConfigError('HERALD_OPERATOR_TENANT must be a tenant uid: 1-256 characters of A-Z a-z 0-9 _ . : @ - not starting with tnt_');
+  return raw;
+}
+
 /** Parses "0-3,6" into [0,1,2,3,6], each below `shards`. */
 export function parseShardList(raw: string | undefined, shards: number): number[] {
   const all = Array.from({ length: shards }, (_, i) => i);
@@ -138,6 +193,27 @@ export function parseShardList(raw: string | undefined, shards: number): number[
     for (let i = from; i <= to; i++) picked.add(i);
   }
   return [...picked].sort((a, b) => a - b);
+}
+
+function tracingConfig(env: Env): TracingConfig {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (env[endpoint]) url(env, endpoint, '', ['http:', 'https:']);
+  return {
+    enabled: !!env[endpoint] && !bool(env, 'OTEL_SDK_DISABLED', false),
+    serviceName: env.OTEL_SERVICE_NAME || 'herald',
+  };
+}
+
+/** A CSP frame-ancestors source list: 'none', 'self', or http(s) origins (a leading *. allowed), space-separated. */
+export function frameAncestors(raw: string | undefined): string {
+  // Quotes are optional, as shells and .env files tend to eat them.
+  const sources = ((raw ?? '').trim() || 'none').split(/\s+/).map((s) => (/^'?(none|self)'?$/.test(s) ? `'${s.replace(/'/g, '')}'` : s));
+  const value = sources.join(' ');
+  const ok = (s: string) => s === "'self'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s);
+  if (value !== "'none'" && !sources.every(ok)) {
+    throw new ConfigError(`HERALD_CONSOLE_FRAME_ANCESTORS must be 'none', or 'self' and origins like https://app.example.com separated by spaces, got "${value}"`);
+  }
+  return value;
 }
 
 export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldConfig {
@@ -163,6 +239,13 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
 
   const shards = int(env, 'HERALD_SHARDS', 8, 1, 1024);
   const level = (env.HERALD_LOG_LEVEL || 'info') as HeraldConfig['logLevel'];
+  const requestTimeoutMs = int(env, 'HERALD_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  const allowPrivateNetworks = env.HERALD_ALLOW_PRIVATE_NETWORKS || '';
+  try {
+    parseAllowList(allowPrivateNetworks);
+  } catch (error) {
+    throw new ConfigError(`HERALD_ALLOW_PRIVATE_NETWORKS must be comma-separated CIDRs such as 127.0.0.0/8,::1/128: ${(error as Error).message}`);
+  }
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError('HERALD_LOG_LEVEL must be debug, info, warn or error');
 
   return {
@@ -178,8 +261,10 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     encryptionKey,
     shards,
     workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
-    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 100, 1, 10000),
-    allowPrivateNetworks: env.HERALD_ALLOW_PRIVATE_NETWORKS || '',
+    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
+    workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
+    shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),
+    allowPrivateNetworks,
     maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
     retentionDays: int(env, 'HERALD_RETENTION_DAYS', 30, 1, 3650),
     publicUrl: env.HERALD_PUBLIC_URL ? url(env, 'HERALD_PUBLIC_URL', '', ['http:', 'https:']).replace(/\/+$/, '') : undefined,
@@ -193,7 +278,24 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
+    operatorTenant: operatorTenant(env.HERALD_OPERATOR_TENANT),
+    replayPageSize: int(env, 'HERALD_REPLAY_PAGE_SIZE', 200, 1, 5000),
     version,
+    limits: {
+      requestTimeoutMs,
+      headersTimeoutMs: Math.min(requestTimeoutMs, int(env, 'HERALD_HEADERS_TIMEOUT_MS', 20_000, 100, 3_600_000)),
+      keepAliveTimeoutMs: int(env, 'HERALD_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+      maxBodyBytes: int(env, 'HERALD_MAX_BODY_BYTES', 65_536, 1024, 16 * 1024 * 1024),
+      maxEndpointsPerTenant: int(env, 'HERALD_MAX_ENDPOINTS_PER_TENANT', 1000, 1, 1_000_000),
+      maxDeliveriesPerRequest: int(env, 'HERALD_MAX_DELIVERIES_PER_REQUEST', 20_000, 1, 10_000_000),
+      dbConnectTimeoutMs: int(env, 'HERALD_DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      dbStatementTimeoutMs: int(env, 'HERALD_DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
+    metricsTopEndpoints: int(env, 'HERALD_METRICS_TOP_ENDPOINTS', 20, 0, 1000),
+    metricsTopTenants: int(env, 'HERALD_METRICS_TOP_TENANTS', 100, 0, 10000),
+    tracing: tracingConfig(env),
+    consoleFrameAncestors: frameAncestors(env.HERALD_CONSOLE_FRAME_ANCESTORS),
+    validateEvents: bool(env, 'HERALD_VALIDATE_EVENTS', false),
   };
 }
 

@@ -1,3 +1,4 @@
+import { EventType } from '../event-types/event-type.entity';
 import { DataSourceOptions } from 'typeorm';
 import { ApiKey } from '../auth/api-key.entity';
 import { HeraldConfig } from '../config/config';
@@ -8,11 +9,24 @@ import { HeraldEvent } from '../events/event.entity';
 import { SourceRequest } from '../inbound/source-request.entity';
 import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
+import { IdempotentResponse } from '../svix/idempotent-response.entity';
 import { migrations } from './migrations';
+import { QueryLogger } from './query-logger';
+import { PortalSession } from '../portal/portal-session.entity';
+import { Replay } from '../replays/replay.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay];
 
-export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): DataSourceOptions {
+const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
+
+/**
+ * Bounded waits, so that with PostgreSQL stopped every request answers 503 within about
+ * connect timeout (+ statement timeout for one already running) instead of hanging: opening a
+ * connection gives up after HERALD_DB_CONNECT_TIMEOUT_MS, a statement after HERALD_DB_STATEMENT_TIMEOUT_MS
+ * (cancelled by the server, and abandoned by the client if the server does not answer).
+ */
+export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'> & { limits?: Pick<HeraldConfig['limits'], 'dbConnectTimeoutMs' | 'dbStatementTimeoutMs'> }): DataSourceOptions {
+  const { dbConnectTimeoutMs, dbStatementTimeoutMs } = config.limits ?? DEFAULT_TIMEOUTS;
   return {
     type: 'postgres',
     url: config.databaseUrl,
@@ -22,12 +36,15 @@ export function dataSourceOptions(config: Pick<HeraldConfig, 'databaseUrl'>): Da
     // Schema changes go through migrations only.
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Failed statements are logged without their parameters (payloads, headers, response bodies).
+    logging: ['error', 'warn'],
+    logger: new QueryLogger(),
     extra: {
       max: 20,
-      connectionTimeoutMillis: 5000,
-      // Fail fast rather than hang when PostgreSQL is gone; the API answers 503.
-      query_timeout: 30000,
+      connectionTimeoutMillis: dbConnectTimeoutMs,
+      statement_timeout: dbStatementTimeoutMs,
+      // A little later than the server's own cancel, for a server that no longer answers at all.
+      query_timeout: dbStatementTimeoutMs + 1000,
     },
   };
 }

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { isUnavailable } from '../common/error.filter';
+import { BodyEncoding } from './response-record';
 
 /** One attempt's row and the state its delivery moves to. */
 export interface AttemptRecord {
@@ -15,7 +17,9 @@ export interface AttemptRecord {
   durationMs: number;
   statusCode: number | null;
   responseBody: string | null;
+  responseBodyEncoding: BodyEncoding | null;
   responseHeaders: Record<string, string> | null;
+  responseHeadersBase64: string[] | null;
   error: string | null;
   /** The delivery's new status, next attempt time and last error. */
   status: 'succeeded' | 'pending' | 'dead';
@@ -28,9 +32,12 @@ export interface AttemptRecord {
   resetEndpointHealth: boolean;
 }
 
+/** What became of a record: written (and whether a resend asked for meanwhile now follows), or not (stale). */
+export type Recorded = { recorded: false } | { recorded: true; resendFollows: boolean };
+
 interface Waiting {
   record: AttemptRecord;
-  resolve: (recorded: boolean) => void;
+  resolve: (result: Recorded) => void;
   reject: (error: unknown) => void;
 }
 
@@ -42,10 +49,11 @@ export const RECORD_GROUP_MAX = 200;
  * next one, which is ONE statement (a data-modifying CTE, atomic on its own): the deliveries move on,
  * the attempt rows are inserted for exactly those that moved, and endpoints to reset are reset.
  *
- * `record` resolves only after its group is committed (true: recorded; false: the delivery had already
- * moved on — a duplicate or stale run), so a job completes only once its attempt is durable. A group that
- * fails is retried member by member, so one bad row cannot fail the others; a member that fails alone
- * rejects (its job fails, Bull retries it, the sweeper is the backstop).
+ * `record` resolves only after its group is committed (recorded, or not: the delivery had already moved on —
+ * a duplicate or stale run). A group that fails because PostgreSQL is unreachable fails all its members at once
+ * (the caller retries the record, never the request); one that fails on its data is retried member by member,
+ * so one bad row cannot fail the others, and a member that still fails is written without the parts of the
+ * response that could not be stored, saying so in `error`.
  */
 @Injectable()
 export class AttemptRecorder {
@@ -57,7 +65,12 @@ export class AttemptRecorder {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  record(record: AttemptRecord): Promise<boolean> {
+  /** Attempts waiting for a group (a gauge for metrics). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  record(record: AttemptRecord): Promise<Recorded> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ record, resolve, reject });
       this.schedule();
@@ -77,48 +90,84 @@ export class AttemptRecorder {
 
   private async writeGroup(group: Waiting[]): Promise<void> {
     try {
-      const recorded = await this.write(group.map((w) => w.record));
-      for (const w of group) w.resolve(recorded.has(w.record.id));
+      const written = await this.write(group.map((w) => w.record));
+      for (const w of group) w.resolve(resultOf(written, w.record.id));
     } catch (error) {
-      if (group.length === 1) {
-        group[0].reject(error);
+      // Unreachable or timed out: the others would only wait as long again. Nothing was written (one statement).
+      if (isUnavailable(error) || group.length === 1) {
+        if (group.length === 1 && !isUnavailable(error)) return this.writeStripped(group[0], error);
+        for (const w of group) w.reject(error);
         return;
       }
-      // Nothing of the group was written (one statement): each member on its own, so one bad row fails only itself.
+      // A data error: each member on its own, so one bad row fails only itself.
       this.logger.warn(`a group of ${group.length} attempts failed (${(error as Error).message}); recording them one by one`);
       for (const w of group) {
-        await this.write([w.record]).then((recorded) => w.resolve(recorded.has(w.record.id)), w.reject);
+        try {
+          w.resolve(resultOf(await this.write([w.record]), w.record.id));
+        } catch (memberError) {
+          if (isUnavailable(memberError)) w.reject(memberError);
+          else await this.writeStripped(w, memberError);
+        }
       }
     }
   }
 
-  /** Writes the records in one statement; returns the ids of the attempt rows inserted. */
-  private async write(records: AttemptRecord[]): Promise<Set<string>> {
-    const rows: { id: string }[] = await this.db.query(
+  /**
+   * The request was answered, so it is recorded whatever PostgreSQL refused of the answer: without the response's
+   * body and headers, the reason in `error`. Only if that fails too does the caller hear of it.
+   */
+  private async writeStripped(w: Waiting, cause: unknown): Promise<void> {
+    const note = `response not stored: ${((cause as Error).message ?? String(cause)).slice(0, 120)}`;
+    const stripped: AttemptRecord = {
+      ...w.record,
+      responseBody: null,
+      responseBodyEncoding: null,
+      responseHeaders: null,
+      responseHeadersBase64: null,
+      error: w.record.error ? `${w.record.error}; ${note}` : note,
+    };
+    this.logger.warn(`attempt ${w.record.id} of ${w.record.deliveryId} recorded without its response: ${note}`);
+    try {
+      w.resolve(resultOf(await this.write([stripped]), w.record.id));
+    } catch (error) {
+      w.reject(error);
+    }
+  }
+
+  /** Writes the records in one statement; returns the attempt rows inserted and whether a resend follows each. */
+  private async write(records: AttemptRecord[]): Promise<Map<string, boolean>> {
+    const rows: { id: string; resend: boolean }[] = await this.db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
-                              $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[])
+                              $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
            AS t(id, delivery_id, endpoint_id, attempt, trigger, started_at, duration_ms, status_code,
-                response_body, response_headers, error, status, next_attempt_at, last_error, reset_health)
+                response_body, response_headers, error, status, next_attempt_at, last_error, reset_health, response_body_encoding, response_headers_base64)
        ),
+       -- A resend asked for while this attempt was in flight: the delivery stays pending for a manual attempt now.
        updated AS (
-         UPDATE deliveries d SET status = i.status, attempt_count = i.attempt, next_attempt_at = i.next_attempt_at, next_trigger = 'retry',
+         UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN 'pending' ELSE i.status END,
+                attempt_count = i.attempt,
+                next_attempt_at = CASE WHEN d.resend_requested THEN now() ELSE i.next_attempt_at END,
+                next_trigger = CASE WHEN d.resend_requested THEN 'manual' ELSE 'retry' END,
+                resend_requested = false, claimed_until = NULL,
                 last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
          FROM input i
          WHERE d.id = i.delivery_id AND d.status = 'pending' AND d.attempt_count = i.attempt - 1
-         RETURNING i.id
+         RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
        ),
        recorded AS (
-         SELECT i.* FROM input i JOIN updated u ON u.id = i.id
+         SELECT i.*, u.resend FROM input i JOIN updated u ON u.id = i.id
        ),
        reset AS (
          UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
          WHERE e.id IN (SELECT r.endpoint_id FROM recorded r WHERE r.reset_health)
        )
-       INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_headers, error)
-       SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_headers, r.error
+       INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_body_encoding,
+                             response_headers, response_headers_base64, error)
+       SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_body_encoding,
+              r.response_headers, r.response_headers_base64::text[], r.error
        FROM recorded r
-       RETURNING id`,
+       RETURNING id, (SELECT r.resend FROM recorded r WHERE r.id = attempts.id) AS resend`,
       [
         records.map((r) => r.id),
         records.map((r) => r.deliveryId),
@@ -135,8 +184,20 @@ export class AttemptRecorder {
         records.map((r) => r.nextAttemptAt),
         records.map((r) => r.lastError),
         records.map((r) => r.resetEndpointHealth),
+        records.map((r) => r.responseBodyEncoding),
+        // A text[] per row does not fit a text[][] parameter of ragged rows: each travels as its array literal.
+        records.map((r) => (r.responseHeadersBase64 ? toArrayLiteral(r.responseHeadersBase64) : null)),
       ],
     );
-    return new Set(rows.map((r) => r.id));
+    return new Map(rows.map((r) => [r.id, r.resend]));
   }
+}
+
+function resultOf(written: Map<string, boolean>, id: string): Recorded {
+  return written.has(id) ? { recorded: true, resendFollows: written.get(id)! } : { recorded: false };
+}
+
+/** A PostgreSQL array literal of strings: {"a","b"}. */
+function toArrayLiteral(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/(["\\])/g, '\\$1')}"`).join(',')}}`;
 }

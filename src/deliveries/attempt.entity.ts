@@ -39,8 +39,16 @@ export class DeliveryAttempt {
   @Column({ name: 'response_body', type: 'text', nullable: true })
   responseBody: string | null;
 
+  /** `utf8`, or `base64` when the body was not storable text (binary, gzip, NUL bytes, broken UTF-8); null without a body. */
+  @Column({ name: 'response_body_encoding', type: 'varchar', length: 8, nullable: true })
+  responseBodyEncoding: 'utf8' | 'base64' | null;
+
   @Column({ name: 'response_headers', type: 'jsonb', nullable: true })
   responseHeaders: Record<string, string> | null;
+
+  /** Names of response headers whose values are stored as base64 (they held control characters). */
+  @Column({ name: 'response_headers_base64', type: 'text', array: true, nullable: true })
+  responseHeadersBase64: string[] | null;
 
   @Column({ type: 'text', nullable: true })
   error: string | null;

@@ -1,41 +1,18 @@
-import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { HeraldConfig } from '../config/config';
-import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
-import { AttemptClaim } from './attempt-claim';
+import { ReplaysModule } from '../replays/replays.module';
 import { DeliveryAttempt } from './attempt.entity';
-import { parseAllowList } from './address-guard';
 import { DeliveriesService } from './deliveries.service';
+import { DeliveryActionsService } from './delivery-actions.service';
 import { Delivery } from './delivery.entity';
-import { AttemptRecorder } from './attempt-recorder';
-import { DeliveryStateLoader } from './delivery-state-loader';
-import { DeliveryWorker } from './delivery-worker';
 import { EndpointStatsService } from './endpoint-stats.service';
-import { HttpSender } from './http-sender';
 
+/** Deliveries and attempts as the API reads and resends them. What only the worker role runs is in DeliveriesWorkerModule. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule],
-  providers: [
-    DeliveriesService,
-    DeliveryWorker,
-    AttemptClaim,
-    AttemptRecorder,
-    DeliveryStateLoader,
-    EndpointStatsService,
-    {
-      provide: HttpSender,
-      inject: [CONFIG],
-      useFactory: (config: HeraldConfig) => new HttpSender({ allow: parseAllowList(config.allowPrivateNetworks), userAgent: `Herald/${config.version}` }),
-    },
-  ],
-  exports: [DeliveriesService, DeliveryWorker, EndpointStatsService],
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt]), EndpointsModule, RateLimitModule, ReplaysModule],
+  providers: [DeliveriesService, EndpointStatsService, DeliveryActionsService],
+  exports: [DeliveriesService, EndpointStatsService, DeliveryActionsService],
 })
-export class DeliveriesModule implements OnApplicationShutdown {
-  constructor(private readonly sender: HttpSender) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.sender.close();
-  }
-}
+export class DeliveriesModule {}

@@ -1,12 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { NotFoundError } from '../common/errors';
 import { Page, decodeCursor, toPage } from '../common/pagination';
 import { parseTime } from '../common/time';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';
 import { EndpointsService } from '../endpoints/endpoints.service';
-import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, deliveryJobId, enqueueDeliveries, shardOf } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
+import { ReplaysService } from '../replays/replays.service';
 import { Tenant } from '../tenants/tenant.entity';
 import { DeliveryAttempt } from './attempt.entity';
 import { Delivery } from './delivery.entity';
@@ -38,24 +39,26 @@ function attemptView(a: DeliveryAttempt): AttemptView {
     durationMs: a.durationMs,
     statusCode: a.statusCode,
     responseBody: a.responseBody,
+    responseBodyEncoding: a.responseBodyEncoding,
     responseHeaders: a.responseHeaders,
+    responseHeadersBase64: a.responseHeadersBase64 ?? [],
     error: a.error,
   };
 }
 
 @Injectable()
 export class DeliveriesService {
-  private readonly logger = new Logger(DeliveriesService.name);
-
   constructor(
     @InjectRepository(Delivery) private readonly deliveries: Repository<Delivery>,
     @InjectRepository(DeliveryAttempt) private readonly attempts: Repository<DeliveryAttempt>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointsService,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
+    private readonly replays: ReplaysService,
   ) {}
 
-  async list(tenant: Tenant, query: DeliveryQuery): Promise<Page<DeliveryView>> {
+  /** `scope`: only deliveries to these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: DeliveryQuery, scope?: string[]): Promise<Page<DeliveryView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
     const since = parseTime('since', query.since);
@@ -65,6 +68,8 @@ export class DeliveriesService {
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.endpointId) qb.andWhere('d.endpoint_id = :endpointId', { endpointId: query.endpointId });
     if (query.eventId) qb.andWhere('d.event_id = :eventId', { eventId: query.eventId });
+    if (query.eventType) qb.andWhere('d.event_type = :eventType', { eventType: query.eventType });
+    if (scope) qb.andWhere('d.endpoint_id = ANY(:scope)', { scope });
     if (since) qb.andWhere('d.created_at >= :since', { since });
     if (until) qb.andWhere('d.created_at < :until', { until });
     return toPage(await qb.getMany(), limit, deliveryView);
@@ -82,50 +87,32 @@ export class DeliveriesService {
     return { data: rows.map(attemptView) };
   }
 
-  /** A fresh attempt now, whatever the status, logged with trigger "manual". */
+  /**
+   * A fresh attempt now, whatever the status, logged with trigger "manual". While an attempt is in flight (its
+   * delivery claimed), the resend is noted on the row and the manual attempt follows as soon as that one is
+   * recorded. The answer never waits on Redis: when it is slow or down, the sweeper queues the attempt.
+   */
   async resend(tenant: Tenant, id: string): Promise<DeliveryView> {
     const delivery = await this.get(tenant, id);
-    const [rows] = await this.db.query(
-      `UPDATE deliveries SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now()
-       WHERE id = $1 AND tenant_id = $2 RETURNING attempt_count`,
+    const [rows]: [{ attempt_count: number; in_flight: boolean }[], number] = await this.db.query(
+      `UPDATE deliveries d SET
+         resend_requested = in_flight.yes,
+         status = CASE WHEN in_flight.yes THEN d.status ELSE 'pending' END,
+         next_trigger = CASE WHEN in_flight.yes THEN d.next_trigger ELSE 'manual' END,
+         next_attempt_at = CASE WHEN in_flight.yes THEN d.next_attempt_at ELSE now() END,
+         updated_at = now()
+       FROM (SELECT d2.claimed_until IS NOT NULL AND d2.claimed_until > now() AS yes FROM deliveries d2 WHERE d2.id = $1 FOR UPDATE) AS in_flight
+       WHERE d.id = $1 AND d.tenant_id = $2 RETURNING d.attempt_count, in_flight.yes AS in_flight`,
       [delivery.id, tenant.id],
     );
-    const attempt = (rows[0]?.attempt_count ?? delivery.attemptCount) + 1;
-    await this.dispatchNow([{ deliveryId: delivery.id, endpointId: delivery.endpointId, attempt }]);
+    const row = rows[0];
+    if (row && !row.in_flight) await this.scheduler.dispatchNow([{ deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: row.attempt_count + 1 }]);
     return deliveryView(await this.get(tenant, id));
   }
 
-  /** Resends every failed (pending after a failure) or dead delivery of the endpoint created in [since, until). */
-  async recover(tenant: Tenant, endpointId: string, dto: RecoverDto): Promise<{ count: number }> {
-    const endpoint = await this.endpoints.get(tenant, endpointId);
-    const since = parseTime('since', dto.since)!;
-    const until = parseTime('until', dto.until) ?? new Date();
-    if (since >= until) throw InvalidInputError.field('since', 'since must be before until');
-    const [rows]: [{ id: string; attempt_count: number }[], number] = await this.db.query(
-      `UPDATE deliveries SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now()
-       WHERE tenant_id = $1 AND endpoint_id = $2 AND created_at >= $3 AND created_at < $4
-         AND (status = 'dead' OR (status = 'pending' AND attempt_count > 0 AND last_error IS NOT NULL))
-       RETURNING id, attempt_count`,
-      [tenant.id, endpoint.id, since, until],
-    );
-    await this.dispatchNow(rows.map((r) => ({ deliveryId: r.id, endpointId: endpoint.id, attempt: r.attempt_count + 1 })));
-    return { count: rows.length };
-  }
-
-  /**
-   * Queues each attempt to run now. A retry of a failed delivery may already wait in the queue under the
-   * same job id, delayed: it is promoted instead. The rows are committed first; if Redis is down the sweeper
-   * enqueues them.
-   */
-  private async dispatchNow(items: EnqueueItem[]): Promise<void> {
-    try {
-      await enqueueDeliveries(this.queues, items);
-      for (const item of items) {
-        const job = await this.queues[shardOf(item.endpointId, this.queues.length)].getJob(deliveryJobId(item.deliveryId, item.attempt));
-        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-      }
-    } catch (error) {
-      this.logger.warn(`enqueue failed, the sweeper will retry: ${(error as Error).message}`);
-    }
+  /** Resends every failed (pending after a failure) or dead delivery of the endpoint created in [since, until): a replay. */
+  async recover(tenant: Tenant, endpointId: string, dto: RecoverDto): Promise<{ count: number; id: string }> {
+    const replay = await this.replays.create(tenant, { since: dto.since, until: dto.until, endpointId, status: ['failed', 'dead'] });
+    return { count: replay.total, id: replay.id };
   }
 }

@@ -3,17 +3,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { ADVISORY_LOCKS, AdvisoryLock } from '../database/advisory-lock';
+import { LOCKS, withAdvisoryLock } from '../database/advisory-lock';
 import { MetricsService } from '../metrics/metrics.service';
-import { DELIVERY_QUEUES, DeliveryQueues, enqueueDeliveries } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 
 const PAGE = 1000;
 const PAGES_PER_SWEEP = 20;
 
 /**
  * PostgreSQL is the truth, Redis the transport: every pending delivery overdue by more than the grace
- * period is enqueued again. Job ids are deterministic, so a job still in Redis makes this a no-op,
- * and one that Redis lost (flush, restart, an enqueue that never happened) comes back.
+ * period, and not claimed by a worker, is enqueued again. Job ids are deterministic, so a job still in Redis
+ * makes this a no-op, and one that Redis lost (flush, restart, an enqueue that never happened) comes back.
+ * A delivery parked while its endpoint was disabled is made due again once the endpoint is enabled (in case
+ * the enabling request's own un-parking raced with a worker that parked it from a stale cache).
  */
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -22,12 +24,10 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   private running?: Promise<void>;
   /** Keyset position, so that a large backlog is walked through over several sweeps. */
   private after: { at: Date; id: string } | null = null;
-  /** One worker process sweeps; the others stand by and take over when it stops or dies. */
-  private leadership?: AdvisoryLock;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
   ) {}
@@ -43,25 +43,33 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    await this.leadership?.release();
   }
 
-  /** One pass; returns how many deliveries were offered to the queues. */
+  /** One pass, by one worker process at a time; returns how many deliveries were offered to the queues. */
   async sweep(): Promise<number> {
-    if (this.queues[0]?.client.status !== 'ready') return 0;
-    if (!(await (this.leadership ??= new AdvisoryLock(this.db, ADVISORY_LOCKS.sweeper)).hold())) return 0;
+    if (!this.scheduler.ready()) return 0;
+    const offered = await withAdvisoryLock(this.db, LOCKS.sweeper, () => this.sweepNow()).catch((error: Error) => {
+      this.logger.warn(`sweep failed, will try again: ${error.message}`);
+      return 0;
+    });
+    return offered ?? 0;
+  }
+
+  private async sweepNow(): Promise<number> {
     let offered = 0;
     try {
+      await this.unparkEnabled();
       for (let page = 0; page < PAGES_PER_SWEEP; page++) {
         const rows: { id: string; endpoint_id: string; attempt_count: number; next_attempt_at: Date }[] = await this.db.query(
           `SELECT id, endpoint_id, attempt_count, next_attempt_at FROM deliveries
            WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1::float / 1000)
+             AND (claimed_until IS NULL OR claimed_until < now())
              AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2, $3))
            ORDER BY next_attempt_at, id LIMIT ${PAGE}`,
           [this.config.sweepGraceMs, this.after?.at ?? null, this.after?.id ?? ''],
         );
         if (rows.length) {
-          await enqueueDeliveries(this.queues, rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })));
+          await this.scheduler.dispatch(rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), 'sweep');
           offered += rows.length;
         }
         if (rows.length < PAGE) {
@@ -76,5 +84,17 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
     }
     if (offered) this.metrics.sweeperRequeued.inc(offered);
     return offered;
+  }
+
+  /** Parked deliveries of endpoints that are enabled: due now (the next page of the sweep offers them). */
+  private async unparkEnabled(): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries d SET next_attempt_at = now() - make_interval(secs => $1::float / 1000), updated_at = now()
+       FROM endpoints e
+       WHERE d.status = 'pending' AND d.next_attempt_at IS NULL AND e.id = d.endpoint_id AND NOT e.disabled AND e.deleted_at IS NULL
+         AND d.id IN (SELECT p.id FROM deliveries p JOIN endpoints pe ON pe.id = p.endpoint_id
+                      WHERE p.status = 'pending' AND p.next_attempt_at IS NULL AND NOT pe.disabled AND pe.deleted_at IS NULL LIMIT ${PAGE})`,
+      [this.config.sweepGraceMs + 1],
+    );
   }
 }

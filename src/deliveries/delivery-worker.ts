@@ -1,316 +1,312 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { newId } from '../common/ids';
+import { isUnavailable } from '../common/error.filter';
 import { EndpointCache } from '../endpoints/endpoint-cache';
+import { EndpointHealthStore, HealthChange } from '../endpoints/endpoint-health.store';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, SLOT_LEAD_MS, deferDelivery, enqueueDeliveries } from '../queues/delivery-queues';
-import { InFlightLimiter } from '../rate-limit/in-flight';
+import { OperatorEvents } from '../operator-events/operator-events';
+import { DeliveryTracing } from '../tracing/delivery-tracing';
+import { DeliveryJob } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
+import { InFlightGate } from '../rate-limit/in-flight-gate';
 import { SlotReservations } from '../rate-limit/slot-reservations';
-import { AttemptClaim } from './attempt-claim';
+import { AttemptBudget } from './attempt-budget';
 import { Outcome, decideOutcome } from './attempt-outcome';
-import { CircuitSettings, CircuitState, afterFailure, circuitGate, probing, shouldDisable } from './circuit-breaker';
-import { AttemptRecorder } from './attempt-recorder';
-import { DeliveryState, DeliveryStateLoader } from './delivery-state-loader';
+import { CIRCUIT_JITTER_MS, Plan, planAttempt, planSend, planSlot, slotWaitMs } from './attempt-plan';
+import { AttemptRecord, AttemptRecorder, Recorded } from './attempt-recorder';
+import { ClaimedDelivery, DeliveryStore } from './delivery-store';
 import { HttpSender, SendResult } from './http-sender';
 import { buildWebhookRequest } from './webhook-request';
 
 const KNOWN_ERRORS = new Set(['timeout', 'connection_refused', 'connection_reset', 'dns', 'tls', 'blocked_address']);
-/**
- * A reserved slot this close is waited for in place; anything later is a deferral, never a sleep.
- * A deferred job is also run this much early and waits out the rest just before sending, so that
- * queue and database latency do not push sends off their slots (and crowd a later second).
- */
-const INLINE_WAIT_MS = SLOT_LEAD_MS;
-/**
- * A send this late for its reserved slot gives the slot up and reserves again (a deferral, not an
- * attempt): late sends bunch with punctual ones. Slots at 90 % of the limit (see slotRate) keep every
- * second within limit + 1 as long as sends are at most 111 ms + 1111 ms / limit late. Only once per
- * attempt, so that workers whose clocks disagree by more than this cannot pass an attempt around forever.
- */
-const SLOT_LATE_MS = 100;
-/** Leases (in-flight, attempt claim, probe) outlast the request's timeout by this much. */
+/** Claims, in-flight leases and probes outlast the request's timeout by this much. */
 const LEASE_MARGIN_MS = 10_000;
-/** Spread of the deferrals that end together (a circuit's cool-down, a refused in-flight lease). */
-const CIRCUIT_JITTER_MS = 1000;
-const IN_FLIGHT_JITTER_MS = 200;
+/** The longest timeout an endpoint may have: the claim's lease when the endpoint is not known. */
+const MAX_TIMEOUT_MS = 60_000;
+/** Attempts of one endpoint waiting in this process for an in-flight lease; more are deferred instead. */
+const MAX_LEASE_WAITERS = 1000;
+const LEASE_OVERFLOW_DELAY_MS = 5000;
+/** Backoff while PostgreSQL cannot take an attempt's record (the request is not sent again meanwhile). */
+const RECORD_RETRY_MS = [250, 500, 1000, 2000, 5000];
 
-type Failure = Exclude<Outcome, { kind: 'succeeded' }>;
-
-interface CircuitRow {
-  consecutive_failures: number;
-  failing_since: Date | null;
-  circuit_phase: CircuitState['phase'];
-  circuit_until: Date | null;
-  circuit_cooldown_ms: number | null;
-}
-
-function circuitOf(e: Endpoint): CircuitState {
-  return { consecutiveFailures: e.consecutiveFailures, phase: e.circuitPhase, until: e.circuitUntil, cooldownMs: e.circuitCooldownMs };
-}
-
-function circuitOfRow(r: CircuitRow): CircuitState {
-  return { consecutiveFailures: r.consecutive_failures, phase: r.circuit_phase, until: r.circuit_until, cooldownMs: r.circuit_cooldown_ms };
-}
+type Defer = Extract<Plan, { kind: 'defer' }>;
 
 /**
- * Carries out one attempt of one delivery: the job says which, the delivery row says whether it is
- * still due. Safe to run twice for the same job (at-least-once): the second finds the row moved on.
+ * Carries out attempts. A job becomes an attempt in typed stages (attempt-plan.ts decides, this carries out):
  *
- * Before sending, the endpoint's limits apply in this order: circuit (open: wait for the cool-down),
- * rate limit (reserve a slot), in-flight cap (take a lease), the circuit's probe. A job that must wait
- * is re-scheduled as a new delayed job and returns at once, freeing its concurrency slot for other
- * endpoints; the wait is not an attempt.
+ *   take      — a place in the worker's budget (fair between endpoints), then the claim in PostgreSQL that
+ *               checks the delivery is still due for this attempt and locks it against any other run;
+ *   plan      — finish (endpoint deleted), park (disabled), defer (circuit open, rate-limit slot far off);
+ *   gates     — the in-flight lease (waiting without polling), the circuit's probe, the slot's last milliseconds;
+ *   send      — the signed request (undici, guarded, under the endpoint's deadline);
+ *   record    — the attempt and the delivery's next state in one grouped statement, then the endpoint's health
+ *               and the next attempt's job.
+ *
+ * `take` returns once the attempt is under way, so the queue's job completes and the send goes on under the
+ * budget alone: the claim, not Bull's lock, guards the attempt from then on.
+ *
+ * Which failures can make the receiver get one attempt twice (at-least-once, DESIGN.md principle 2): only a
+ * worker that dies (or is stopped past its grace) between sending and recording; its claim then lapses and the
+ * attempt runs again. Nothing that goes wrong while recording re-sends: PostgreSQL down means the record is
+ * retried, not the request; a response PostgreSQL will not store is recorded without it.
  */
 @Injectable()
 export class DeliveryWorker {
   private readonly logger = new Logger(DeliveryWorker.name);
-  /** Attempts are recorded with group commit; the state of jobs that start together is loaded in one query. */
+  readonly budget: AttemptBudget;
+  private readonly running = new Set<Promise<void>>();
+  private readonly stop = new AbortController();
+  private stopping = false;
+
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: DeliveryStore,
     private readonly endpoints: EndpointCache,
     private readonly endpointsService: EndpointsService,
+    private readonly health: EndpointHealthStore,
     private readonly sender: HttpSender,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
-    @Inject(CONFIG) private readonly config: HeraldConfig,
-    private readonly metrics: MetricsService,
+    private readonly scheduler: DeliveryScheduler,
     private readonly slots: SlotReservations,
-    private readonly inFlight: InFlightLimiter,
-    private readonly claims: AttemptClaim,
+    private readonly inFlight: InFlightGate,
     private readonly recorder: AttemptRecorder,
-    private readonly states: DeliveryStateLoader,
-  ) {}
-
-  private get circuitSettings(): CircuitSettings {
-    return { threshold: this.config.circuitThreshold, cooldownMs: this.config.circuitCooldownMs };
+    private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly config: HeraldConfig,
+    private readonly operatorEvents: OperatorEvents,
+    private readonly tracing: DeliveryTracing,
+  ) {
+    this.budget = new AttemptBudget(config.workerConcurrency);
+    // Every attempt in flight listens for the stop: as many listeners as the budget allows.
+    setMaxListeners(0, this.stop.signal);
+    metrics.watchGroupCommitQueue('attempt', () => recorder.queued);
   }
 
-  async attempt(job: DeliveryJob): Promise<void> {
-    const state = await this.states.load(job.deliveryId);
-    // Gone (purged), finished, or this attempt already happened: a duplicate or stale job.
-    if (!state || state.status !== 'pending' || state.attempt_count !== job.attempt - 1) return;
+  /** Attempts under way in this process (sending, or waiting at a gate). */
+  get attemptsUnderWay(): number {
+    return this.running.size;
+  }
 
-    const endpoint = await this.endpoints.get(state.endpoint_id);
-    if (!endpoint || endpoint.deletedAt) return this.finishWithoutAttempt(state, 'endpoint deleted');
-    if (endpoint.disabled) return this.park(state);
-
-    const gate = circuitGate(circuitOf(endpoint), new Date(), this.circuitSettings);
-    if (gate.kind === 'wait') return this.defer(state, endpoint, job, gate.until.getTime() - Date.now() + Math.random() * CIRCUIT_JITTER_MS);
-
-    let sendAt = endpoint.rateLimitPerSecond && job.slotReserved && job.sendAt ? job.sendAt : null;
-    if (sendAt !== null && Date.now() - sendAt > SLOT_LATE_MS && !job.slotMissed) {
-      // Its slot passed while the job waited in a backlog: sending now could crowd this second, so it
-      // takes a fresh slot, here when one is free now (no queue cycle), else as a deferral. Once per attempt.
-      job = { ...job, slotMissed: true };
-      const delayMs = await this.slots.reserve(endpoint.id, endpoint.rateLimitPerSecond!);
-      sendAt = Date.now() + delayMs;
-      if (delayMs > INLINE_WAIT_MS) return this.defer(state, endpoint, job, delayMs, { sendAt, slotMissed: true });
-    }
-    if (endpoint.rateLimitPerSecond && !job.slotReserved) {
-      const delayMs = await this.slots.reserve(endpoint.id, endpoint.rateLimitPerSecond);
-      sendAt = Date.now() + delayMs;
-      if (delayMs > INLINE_WAIT_MS) return this.defer(state, endpoint, job, delayMs, { sendAt });
-    }
-
-    const leaseMs = endpoint.timeoutMs + LEASE_MARGIN_MS;
-    const lease = endpoint.maxInFlight ? randomUUID() : null;
-    if (lease) {
-      const acquired = await this.inFlight.acquire(endpoint.id, endpoint.maxInFlight!, leaseMs, lease);
-      // A reserved slot is not carried over: sending later than it could crowd a later second.
-      if (!acquired.ok) return this.defer(state, endpoint, job, acquired.retryInMs + Math.random() * IN_FLIGHT_JITTER_MS);
-    }
+  /**
+   * One job: resolves once its attempt is under way or decided without one. Throws only when the job could not
+   * be looked at (PostgreSQL unreachable, the worker stopping): the queue then offers it again.
+   */
+  async take(job: DeliveryJob): Promise<void> {
+    await this.budget.acquire(job.endpointId);
+    let handedOver = false;
     try {
+      if (this.stopping) throw new Error('the worker is stopping');
+      const endpoint = await this.endpoints.get(job.endpointId);
+      const leaseMs = (endpoint?.timeoutMs ?? MAX_TIMEOUT_MS) + LEASE_MARGIN_MS;
+      const delivery = await this.store.claim(job.deliveryId, job.attempt, leaseMs);
+      // Stale (moved on, purged), not due yet, or another run holds it: this job has nothing to do.
+      if (!delivery) return;
+      const plan = planAttempt({ job, endpoint, now: Date.now(), circuit: this.health.settings, random: Math.random() });
+      if (plan.kind === 'finish') return await this.finish(delivery, plan.reason);
+      if (plan.kind === 'park') return await this.park(job, delivery, endpoint!);
+      if (plan.kind === 'defer') return await this.defer(job, delivery, plan);
+
+      let slotAt: number | null = null;
+      if (plan.slot.kind === 'reserved') slotAt = plan.slot.at;
+      if (plan.slot.kind === 'reserve') {
+        const delayMs = await this.slots.reserve(endpoint!.id, endpoint!.rateLimitPerSecond!);
+        const step = planSlot(delayMs, Date.now(), plan.slot.retake, job);
+        if (step.kind === 'defer') return await this.defer(job, delivery, step);
+        slotAt = step.at;
+      }
+      handedOver = true;
+      this.track(this.attempt(job, delivery, endpoint!, { lease: plan.lease, probe: plan.probe, slotAt, retaken: plan.slot.kind === 'reserve' && plan.slot.retake, leaseMs }));
+    } finally {
+      if (!handedOver) this.budget.release(job.endpointId);
+    }
+  }
+
+  /**
+   * Stops taking jobs, lets attempts under way finish for up to `graceMs`, then cuts off the rest: those are
+   * not recorded (not the receiver's failure) and their claims go, so another worker makes them at once.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const settled = Promise.allSettled([...this.running]);
+    const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref());
+    if ((await Promise.race([settled, timer])) === 'late') {
+      this.logger.warn(`${this.running.size} attempts still in flight after ${graceMs} ms: cutting them off; they will be made again`);
+      this.stop.abort();
+      await Promise.allSettled([...this.running]);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error: Error) => this.logger.warn(`an attempt stopped before it was made (it will be offered again): ${error.message}`));
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+  }
+
+  /** The gates that may wait (in-flight lease, probe, the slot's last milliseconds), then the send. Owns the job's budget place. */
+  private async attempt(job: DeliveryJob, delivery: ClaimedDelivery, endpoint: Endpoint, gates: { lease: boolean; probe: boolean; slotAt: number | null; retaken: boolean; leaseMs: number }): Promise<void> {
+    let placeHeld = true;
+    let lease: string | null = null;
+    try {
+      if (gates.lease) {
+        if (this.inFlight.waitingFor(endpoint.id) >= MAX_LEASE_WAITERS) {
+          return await this.defer(job, delivery, { kind: 'defer', delayMs: LEASE_OVERFLOW_DELAY_MS * (1 + Math.random()), why: 'in-flight' });
+        }
+        // Waiting for a lease holds no place of the budget: other endpoints use it meanwhile.
+        this.budget.release(job.endpointId);
+        placeHeld = false;
+        const token = randomUUID();
+        const waitedFrom = Date.now();
+        await this.inFlight.acquire(endpoint.id, endpoint.maxInFlight!, gates.leaseMs, token);
+        lease = token;
+        await this.budget.acquire(job.endpointId);
+        placeHeld = true;
+        // A long wait may have outlasted part of the claim: extend it, or stop if it was lost meanwhile.
+        if (Date.now() - waitedFrom > LEASE_MARGIN_MS / 2 && !(await this.store.extend(delivery.id, delivery.attemptCount, gates.leaseMs))) return;
+      }
       let probe = false;
-      if (gate.kind === 'probe') {
-        const claimed = await this.claimProbe(endpoint, leaseMs);
-        if (claimed.kind === 'wait') return await this.defer(state, endpoint, job, claimed.until.getTime() - Date.now() + Math.random() * CIRCUIT_JITTER_MS);
+      if (gates.probe) {
+        const claimed = await this.health.claimProbe(endpoint, gates.leaseMs);
+        if (claimed.kind === 'wait') return await this.defer(job, delivery, { kind: 'defer', delayMs: claimed.until.getTime() - Date.now() + Math.random() * CIRCUIT_JITTER_MS, why: 'circuit' });
         probe = claimed.kind === 'probe';
       }
-      if (!(await this.claims.take(state.id, job.attempt, leaseMs))) return; // another run is sending this attempt
-      try {
-        if (sendAt !== null) {
-          // Bounded: a clock that disagrees with the reserving worker's must not hold this slot long.
-          const early = sendAt - Date.now();
-          if (early > 0) await sleep(Math.min(early, 2 * INLINE_WAIT_MS));
-          if (Date.now() - sendAt > SLOT_LATE_MS && !job.slotMissed) return await this.defer(state, endpoint, job, 0, { slotMissed: true });
-        }
-        await this.sendAndRecord(state, endpoint, job, probe);
-      } finally {
-        this.claims.release(state.id, job.attempt);
-      }
+      const wait = slotWaitMs(gates.slotAt, Date.now());
+      if (wait > 0) await sleep(wait);
+      const go = planSend(gates.slotAt, Date.now(), job, gates.retaken);
+      if (go.kind === 'defer') return await this.defer(job, delivery, go);
+      await this.sendAndRecord(job, delivery, endpoint, probe);
     } finally {
       if (lease) await this.inFlight.release(endpoint.id, lease).catch((error: Error) => this.logger.warn(`could not release an in-flight lease (it expires): ${error.message}`));
+      if (placeHeld) this.budget.release(job.endpointId);
     }
   }
 
-  private async sendAndRecord(state: DeliveryState, endpoint: Endpoint, job: DeliveryJob, probe: boolean): Promise<void> {
+  private async sendAndRecord(job: DeliveryJob, delivery: ClaimedDelivery, endpoint: Endpoint, probe: boolean): Promise<void> {
     const startedAt = new Date();
-    const result = await this.send(endpoint, state, startedAt);
+    const result = await this.send(endpoint, delivery, startedAt, job.attempt);
+    if (result.abortedByHerald) {
+      await this.store.release(delivery.id, delivery.attemptCount).catch(() => undefined);
+      return;
+    }
     const outcome = decideOutcome(result, endpoint.retryPolicy, job.attempt, Math.random);
-    const recorded = await this.record(state, endpoint, job.attempt, startedAt, result, outcome, probe);
-    this.observe(result, outcome);
-    if (recorded && outcome.kind === 'retry') {
-      await enqueueDeliveries(this.queues, [{ deliveryId: state.id, endpointId: endpoint.id, attempt: job.attempt + 1, delayMs: outcome.delayMs }]).catch((error: Error) =>
-        this.logger.warn(`could not enqueue the retry of ${state.id}; the sweeper will: ${error.message}`),
-      );
-    }
-  }
-
-  /**
-   * Re-schedules this attempt for later without making it (rate limit, in-flight cap, open circuit).
-   * The row's next_attempt_at moves too, so the sweeper does not offer it again before then.
-   */
-  private async defer(state: DeliveryState, endpoint: Endpoint, job: DeliveryJob, delayMs: number, next: Pick<DeliveryJob, 'sendAt' | 'slotMissed'> = {}): Promise<void> {
-    const delay = Math.max(0, Math.ceil(delayMs));
-    const updated = await this.db.query(
-      `UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $3::float / 1000), updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND attempt_count = $2`,
-      [state.id, state.attempt_count, delay],
-    );
-    if (updated[1] === 0) return;
-    // A job for a reserved slot runs a little early and waits out the rest just before sending.
-    await deferDelivery(this.queues, endpoint.id, job, next.sendAt !== undefined ? Math.max(0, delay - INLINE_WAIT_MS) : delay, next);
-  }
-
-  /**
-   * The cool-down is over: one attempt, across all workers, probes. The others find the probe out (or
-   * the circuit already closed, or re-opened) in PostgreSQL and act on that.
-   */
-  private async claimProbe(endpoint: Endpoint, leaseMs: number): Promise<{ kind: 'probe' } | { kind: 'send' } | { kind: 'wait'; until: Date }> {
-    const now = new Date();
-    const next = probing(circuitOf(endpoint), now, leaseMs);
-    const [claimed] = await this.db.query(
-      `UPDATE endpoints SET circuit_phase = 'probing', circuit_until = $2
-       WHERE id = $1 AND circuit_phase IS NOT NULL AND circuit_until <= $3 AND consecutive_failures >= $4
-       RETURNING id`,
-      [endpoint.id, next.until, now, this.circuitSettings.threshold],
-    );
-    if (claimed.length) {
-      Object.assign(endpoint, { circuitPhase: next.phase, circuitUntil: next.until });
-      this.endpoints.changed(endpoint);
-      return { kind: 'probe' };
-    }
-    const [row]: CircuitRow[] = await this.db.query(
-      `SELECT consecutive_failures, failing_since, circuit_phase, circuit_until, circuit_cooldown_ms FROM endpoints WHERE id = $1`,
-      [endpoint.id],
-    );
-    const gate = row ? circuitGate(circuitOfRow(row), now, this.circuitSettings) : { kind: 'send' as const };
-    // Still "probe" means the state moved under us; look again shortly rather than race for it.
-    if (gate.kind === 'probe') return { kind: 'wait', until: new Date(now.getTime() + 1000) };
-    return gate;
-  }
-
-  private send(endpoint: Endpoint, state: DeliveryState, startedAt: Date): Promise<SendResult> {
-    const request = buildWebhookRequest({
-      endpoint,
-      eventId: state.event_id,
-      payload: state.payload,
-      sourceHeaders: state.source_headers,
-      signingSecrets: this.endpointsService.signingSecrets(endpoint),
-      userAgent: `Herald/${this.config.version}`,
-      startedAt,
-    });
-    return this.sender.send(request);
-  }
-
-  /**
-   * The attempt row and the delivery's new state, atomically, in one grouped statement with other attempts
-   * finishing at the same time; false if another run recorded this attempt first. A success resets the
-   * endpoint's health in that statement only if there is something to reset; a failure then moves the
-   * endpoint's counters and circuit in a transaction of its own (it reads them back under the row lock).
-   */
-  private async record(state: DeliveryState, endpoint: Endpoint, attempt: number, startedAt: Date, result: SendResult, outcome: Outcome, probe: boolean): Promise<boolean> {
     const succeeded = outcome.kind === 'succeeded';
-    // The cached counter may be stale; skipping a redundant reset keeps successes write-free on the endpoint row.
+    // The cached counters may be stale; skipping a redundant reset keeps successes write-free on the endpoint row.
     const reset = succeeded && (endpoint.consecutiveFailures > 0 || !!endpoint.failingSince || !!endpoint.circuitPhase || probe);
-    const recorded = await this.recorder.record({
+    const recorded = await this.recordDurably({
       id: newId('att'),
-      deliveryId: state.id,
+      deliveryId: delivery.id,
       endpointId: endpoint.id,
-      attempt,
-      trigger: state.next_trigger,
+      attempt: job.attempt,
+      trigger: delivery.trigger,
       startedAt,
       durationMs: result.durationMs,
       statusCode: result.statusCode,
       responseBody: result.responseBody,
+      responseBodyEncoding: result.responseBodyEncoding,
       responseHeaders: result.responseHeaders,
+      responseHeadersBase64: result.responseHeadersBase64,
       error: result.error,
       status: outcome.kind === 'retry' ? 'pending' : outcome.kind,
       nextAttemptAt: outcome.kind === 'retry' ? new Date(Date.now() + outcome.delayMs) : null,
-      lastError: outcome.kind === 'succeeded' ? null : outcome.error,
+      lastError: succeeded ? null : outcome.error,
       resetEndpointHealth: reset,
     });
-    if (!recorded) return false;
-    if (outcome.kind !== 'succeeded') {
-      const healthChanged = await this.db.transaction((tx) => this.recordHealth(tx, endpoint, outcome, probe));
-      // After the commit, or another process could reload the endpoint's old state and keep it for the cache's TTL.
-      if (healthChanged) this.endpoints.changed(endpoint);
+    this.observe(endpoint, result, outcome, recorded);
+    if (!recorded.recorded) return;
+    if (outcome.kind === 'dead') {
+      this.operatorEvents.emit({ type: 'delivery.dead', tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, attempts: job.attempt, lastError: outcome.error });
+    }
+    if (recorded.resendFollows) {
+      await this.scheduler.dispatch([{ deliveryId: delivery.id, endpointId: endpoint.id, attempt: job.attempt + 1 }], 'resend');
+    } else if (outcome.kind === 'retry') {
+      await this.scheduler.dispatch([{ deliveryId: delivery.id, endpointId: endpoint.id, attempt: job.attempt + 1, delayMs: outcome.delayMs }], 'retry');
+    }
+    if (!succeeded) {
+      const change = await this.health.recordFailure(endpoint, outcome.kind === 'dead' && outcome.gone, probe).catch((error: Error) => {
+        this.logger.warn(`could not update the health of endpoint ${endpoint.id}: ${error.message}`);
+        return null;
+      });
+      if (change) this.emitHealthChange(endpoint, change, probe);
     } else if (reset) {
-      const wasOpen = endpoint.circuitPhase !== null || probe;
-      Object.assign(endpoint, { consecutiveFailures: 0, failingSince: null, circuitPhase: null, circuitUntil: null, circuitCooldownMs: null });
-      // Other workers hold deliveries back while they think the circuit open: tell them it closed.
-      if (wasOpen) this.endpoints.changed(endpoint);
+      this.health.recordReset(endpoint, endpoint.circuitPhase !== null || probe);
+      // The probe of an open circuit succeeded: the circuit closed (once, whichever worker probed).
+      if (probe) this.operatorEvents.emit({ type: 'endpoint.recovered', tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url });
     }
-    return true;
   }
 
-  /** After a failure: updates the endpoint's health counters, circuit and auto-disable; true when other processes should reload it. */
-  private async recordHealth(tx: { query: DataSource['query'] }, endpoint: Endpoint, outcome: Failure, probe: boolean): Promise<boolean> {
-    if (outcome.kind === 'dead' && outcome.gone) {
-      await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'gone', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
-      return true;
+  /** Operator events for a committed health change: a circuit that opened (a failed probe re-opening it is not news), a disable. */
+  private emitHealthChange(endpoint: Endpoint, change: HealthChange, probe: boolean): void {
+    const about = { tenantId: endpoint.tenantId, endpointId: endpoint.id, url: endpoint.url };
+    if (change.circuitOpened && !probe) {
+      this.operatorEvents.emit({ type: 'endpoint.circuit_opened', ...about, consecutiveFailures: endpoint.consecutiveFailures, retryAt: (endpoint.circuitUntil ?? new Date()).toISOString() });
     }
-    const [[row]]: [CircuitRow[], number] = await tx.query(
-      `UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, now()) WHERE id = $1
-       RETURNING consecutive_failures, failing_since, circuit_phase, circuit_until, circuit_cooldown_ms`,
-      [endpoint.id],
-    );
-    if (!row) return false;
-    const now = new Date();
-    const before = circuitOfRow(row);
-    const after = afterFailure(before, row.consecutive_failures, now, this.circuitSettings, probe);
-    const circuitMoved = after.phase !== before.phase || after.until?.getTime() !== before.until?.getTime() || after.cooldownMs !== before.cooldownMs;
-    if (circuitMoved) {
-      await tx.query(`UPDATE endpoints SET circuit_phase = $2, circuit_until = $3, circuit_cooldown_ms = $4 WHERE id = $1`, [endpoint.id, after.phase, after.until, after.cooldownMs]);
-      if (after.phase === 'open') this.logger.warn(`circuit of endpoint ${endpoint.id} open until ${after.until!.toISOString()} after ${row.consecutive_failures} consecutive failures`);
+    if (change.disabled) this.operatorEvents.emit({ type: 'endpoint.disabled', ...about, reason: change.disabled, ...(endpoint.failingSince ? { failingSince: new Date(endpoint.failingSince).toISOString() } : {}) });
+  }
+
+  /**
+   * Records an answered attempt whatever happens to PostgreSQL meanwhile: an unreachable database is retried
+   * (the request is never sent again for it); the recorder itself writes what it can of an answer it cannot store.
+   */
+  private async recordDurably(record: AttemptRecord): Promise<Recorded> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.recorder.record(record);
+      } catch (error) {
+        if (!isUnavailable(error) || this.stop.signal.aborted) throw error;
+        if (tries === 0) this.logger.warn(`PostgreSQL cannot take the record of attempt ${record.attempt} of ${record.deliveryId}; retrying the record (not the request)`);
+        await sleep(RECORD_RETRY_MS[Math.min(tries, RECORD_RETRY_MS.length - 1)]);
+      }
     }
-    const disable = shouldDisable(row.failing_since, now, this.config.disableAfterMs);
-    if (disable) {
-      await tx.query(`UPDATE endpoints SET disabled = true, disabled_reason = 'failing', updated_at = now() WHERE id = $1 AND NOT disabled`, [endpoint.id]);
-      this.logger.warn(`endpoint ${endpoint.id} disabled: failing since ${row.failing_since!.toISOString()}`);
-    }
-    Object.assign(endpoint, {
-      consecutiveFailures: row.consecutive_failures,
-      failingSince: row.failing_since,
-      circuitPhase: after.phase,
-      circuitUntil: after.until,
-      circuitCooldownMs: after.cooldownMs,
+  }
+
+  /**
+   * The request, in the attempt's span (in the event's trace) and counted as in flight while it runs.
+   * A failed transformation is a failed attempt that sent nothing (retried, logged, resendable like any other).
+   */
+  private send(endpoint: Endpoint, delivery: ClaimedDelivery, startedAt: Date, attempt: number): Promise<SendResult> {
+    const span = { url: endpoint.url, attempt, tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId };
+    return this.tracing.attempt(delivery.traceContext, span, async (traceparent) => {
+      const built = await buildWebhookRequest({
+        endpoint,
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        payload: delivery.payload,
+        sourceHeaders: delivery.sourceHeaders,
+        signingSecrets: this.endpointsService.signingSecrets(endpoint),
+        userAgent: `Herald/${this.config.version}`,
+        startedAt,
+        traceparent,
+      });
+      if (!built.ok) {
+        return { statusCode: null, responseBody: null, responseBodyEncoding: null, responseHeaders: null, responseHeadersBase64: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
+      }
+      return this.metrics.trackInFlight(() => this.sender.send(built.request, this.stop.signal));
     });
-    if (disable) Object.assign(endpoint, { disabled: true, disabledReason: 'failing' });
-    return circuitMoved || disable;
   }
 
-  /** No attempt possible (endpoint deleted): dead-lettered with the reason. */
-  private async finishWithoutAttempt(state: DeliveryState, reason: string): Promise<void> {
-    await this.db.query(`UPDATE deliveries SET status = 'dead', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [state.id, reason]);
-    this.metrics.deliveriesFinished.inc({ status: 'dead' });
+  /** Re-schedules this attempt for later without making it; the row moves too, so the sweeper does not offer it before then. */
+  private async defer(job: DeliveryJob, delivery: ClaimedDelivery, plan: Defer): Promise<void> {
+    const delayMs = Math.max(0, Math.ceil(plan.delayMs));
+    if (await this.store.defer(delivery.id, delivery.attemptCount, delayMs)) await this.scheduler.defer(job, delayMs, plan.slot);
   }
 
-  /** The endpoint is disabled: the delivery waits, unscheduled, until the endpoint is enabled again. */
-  private async park(state: DeliveryState): Promise<void> {
-    await this.db.query(`UPDATE deliveries SET next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending' AND attempt_count = $2`, [state.id, state.attempt_count]);
+  /** Parks the delivery if its endpoint is still disabled; if it was enabled meanwhile, the cache was stale: try again now. */
+  private async park(job: DeliveryJob, delivery: ClaimedDelivery, endpoint: Endpoint): Promise<void> {
+    if ((await this.store.park(delivery.id, delivery.attemptCount)) !== 'enabled') return;
+    this.endpoints.changed(endpoint);
+    await this.defer(job, delivery, { kind: 'defer', delayMs: 0, why: 'stale-cache' });
   }
 
-  private observe(result: SendResult, outcome: Outcome): void {
+  private async finish(delivery: ClaimedDelivery, reason: string): Promise<void> {
+    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.recordFinished(null, delivery.endpointId, 'dead');
+  }
+
+  private observe(endpoint: Endpoint, result: SendResult, outcome: Outcome, recorded: Recorded): void {
     const label = outcome.kind === 'succeeded' ? 'success' : result.error === null ? 'http_error' : KNOWN_ERRORS.has(result.error) ? result.error : 'other';
-    this.metrics.attempts.inc({ outcome: label });
-    this.metrics.attemptDuration.observe(result.durationMs / 1000);
-    if (outcome.kind !== 'retry') this.metrics.deliveriesFinished.inc({ status: outcome.kind });
+    const finished = recorded.recorded && outcome.kind !== 'retry' && !recorded.resendFollows ? outcome.kind : null;
+    this.metrics.recordAttempt({ tenantId: endpoint.tenantId, endpointId: endpoint.id, outcome: label, durationMs: result.durationMs, finished });
   }
 }

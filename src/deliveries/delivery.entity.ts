@@ -9,6 +9,10 @@ export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 @Index('deliveries_endpoint_id_id_idx', ['endpointId', 'id'])
 @Index('deliveries_event_id_idx', ['eventId'])
 @Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
+// Deliveries waiting behind a disabled endpoint, found again when it is enabled (or by the sweeper).
+@Index('deliveries_parked_idx', ['endpointId'], { where: "status = 'pending' AND next_attempt_at IS NULL" })
+// The dead-letter gauge (src/metrics/delivery-gauges.ts) counts dead deliveries per tenant and endpoint without a table scan.
+@Index('deliveries_dead_idx', ['tenantId', 'endpointId'], { where: "status = 'dead'" })
 export class Delivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -38,6 +42,18 @@ export class Delivery {
   /** When the next attempt is due; the sweeper re-enqueues pending rows overdue by more than its grace. */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
+
+  /**
+   * Set while a worker runs this delivery's next attempt (from the claim until the attempt is recorded or
+   * deferred): another run of the same attempt finds it claimed and drops its job. It lapses on its own
+   * (the endpoint's timeout plus a margin) when that worker dies, and the sweeper offers it again.
+   */
+  @Column({ name: 'claimed_until', type: 'timestamptz', nullable: true })
+  claimedUntil: Date | null;
+
+  /** A resend asked for while an attempt was in flight: a manual attempt follows as soon as it is recorded. */
+  @Column({ name: 'resend_requested', type: 'boolean', default: false })
+  resendRequested: boolean;
 
   /** What the next attempt will be logged as. */
   @Column({ name: 'next_trigger', type: 'varchar', length: 16, default: 'initial' })

@@ -1,15 +1,17 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { DELIVERY_QUEUES, DeliveryQueues } from '../queues/delivery-queues';
+import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, isLegacyJob, readJob } from '../queues/delivery-queues';
+import { DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 
-/** How long a stopping worker lets in-flight attempts finish before it exits anyway. */
-const SHUTDOWN_GRACE_MS = 20_000;
-
 /**
- * The Bull adapter: consumes this worker's shards and hands each job to DeliveryWorker.
- * A job fails only on infrastructure errors (Bull retries it; the sweeper is the backstop).
+ * The Bull adapter: consumes this worker's shards and hands each job to DeliveryWorker. A shard's consumer
+ * takes a few jobs at a time (claiming is quick, and a job completes once its attempt is under way), so an idle
+ * shard costs one blocking read per Bull drain delay; how many attempts run at once is the worker's budget,
+ * shared by every shard. A job fails only when it could not be looked at (PostgreSQL unreachable): Bull then
+ * offers it again, and the sweeper is the backstop.
  */
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -18,30 +20,37 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
     private readonly worker: DeliveryWorker,
+    private readonly store: DeliveryStore,
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     const shards = this.config.workerShards;
-    const perShard = Math.max(1, Math.ceil(this.config.workerConcurrency / shards.length));
     for (const shard of shards) {
-      void this.queues[shard].process(perShard, (job) => this.worker.attempt(job.data));
+      void this.queues[shard].process(this.config.workerFetchConcurrency, (job: Job<DeliveryJob>) => this.handle(job.data));
     }
-    this.logger.log(`consuming shards ${shards.join(',')} with ${perShard} concurrent attempts each`);
+    this.logger.log(`consuming shards ${shards.join(',')}: up to ${this.config.workerConcurrency} attempts at once`);
+  }
+
+  private async handle(data: unknown): Promise<void> {
+    const legacyEndpoint = isLegacyJob(data) ? await this.store.endpointOf((data as { deliveryId: string }).deliveryId) : undefined;
+    const job = readJob(data, legacyEndpoint);
+    // A job this version cannot read is dropped: its delivery row is still due, and the sweeper offers it again.
+    if (job) await this.worker.take(job);
   }
 
   /**
-   * Stops taking jobs and waits (bounded) for the attempts in flight. This runs before any module's
-   * onApplicationShutdown, so PostgreSQL and the shared Redis connections are still open while the last
-   * attempts are recorded: an attempt that reached its receiver is never left unrecorded (and re-sent).
-   * Every shard is paused first and closed after: closing one queue quits the connections all share.
+   * Stops taking jobs, then lets the attempts under way finish for up to HERALD_SHUTDOWN_GRACE_MS (the longest
+   * endpoint timeout is 60 s). This runs before any module's onApplicationShutdown, so PostgreSQL and Redis are
+   * still open while the last attempts are recorded. Every shard is paused first and closed after: closing one
+   * queue quits the connections all share.
    */
   async beforeApplicationShutdown(): Promise<void> {
     const queues = this.config.workerShards.map((shard) => this.queues[shard]);
     const started = Date.now();
-    const bounded = (work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(resolve, Math.max(0, SHUTDOWN_GRACE_MS - (Date.now() - started))).unref())]);
-    await bounded(Promise.all(queues.map((queue) => queue.pause(true).catch(() => undefined))));
-    this.logger.log(`stopped taking jobs; in-flight attempts finished in ${Date.now() - started} ms`);
-    await bounded(Promise.all(queues.map((queue) => queue.close().catch(() => undefined))));
+    await Promise.all(queues.map((queue) => queue.pause(true, true).catch(() => undefined)));
+    await this.worker.drain(this.config.shutdownGraceMs);
+    this.logger.log(`stopped taking jobs; attempts in flight finished in ${Date.now() - started} ms`);
+    await Promise.race([Promise.all(queues.map((queue) => queue.close(true).catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 }

@@ -7,8 +7,10 @@ import { EndpointsService } from '../endpoints/endpoints.service';
 import { InFlightLimiter } from '../rate-limit/in-flight';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Tenant } from '../tenants/tenant.entity';
-import { circuitView } from './circuit-breaker';
-import { AttemptWindowView, EndpointStatsView } from './dto/endpoint-stats.dto';
+import { circuitView } from '../endpoints/circuit-breaker';
+import { AttemptWindowView, EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
+import { statsSeries } from './stats-series';
+import { seriesWindow } from './stats-window';
 
 interface WindowRow {
   attempts: number;
@@ -42,9 +44,11 @@ export class EndpointStatsService {
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
-  async stats(tenant: Tenant, endpointId: string): Promise<EndpointStatsView> {
+  /** The summary; with `window`, also a time series (deliveries by outcome, p50/p99 per step). */
+  async stats(tenant: Tenant, endpointId: string, query: StatsQuery = {}): Promise<EndpointStatsWithSeriesView> {
     const endpoint = await this.endpoints.get(tenant, endpointId);
-    const [counts, windows, backlogMs, inFlight] = await Promise.all([
+    const window = query.window ? seriesWindow(query.window, query.step, new Date()) : undefined;
+    const [counts, windows, backlogMs, inFlight, series] = await Promise.all([
       this.db.query(
         `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
                 count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
@@ -71,6 +75,7 @@ export class EndpointStatsService {
       // Redis being away costs these two figures, not the whole answer.
       endpoint.rateLimitPerSecond ? this.rateLimiter.endpointBacklog(endpoint.id, endpoint.rateLimitPerSecond).catch(this.unknown) : Promise.resolve(null),
       endpoint.maxInFlight ? this.inFlight.count(endpoint.id).catch(this.unknown) : Promise.resolve(null),
+      window ? statsSeries(this.db, tenant.id, [endpoint.id], window) : Promise.resolve(undefined),
     ]);
     const w = windows[0];
     const circuit = circuitView(
@@ -90,7 +95,15 @@ export class EndpointStatsService {
         failingSince: endpoint.failingSince?.toISOString() ?? null,
       },
       rateLimit: { rateLimitPerSecond: endpoint.rateLimitPerSecond, backlogMs, maxInFlight: endpoint.maxInFlight, inFlight },
+      ...(series ? { series } : {}),
     };
+  }
+
+  /** The tenant's time series over all its endpoints (or a portal link's), default the last 24 h by hour. */
+  async tenantStats(tenant: Tenant, query: StatsQuery, scope?: string[]): Promise<TenantStatsView> {
+    const window = seriesWindow(query.window ?? '24h', query.step ?? (query.window ? undefined : '1h'), new Date());
+    const endpointIds = scope ?? ((await this.db.query(`SELECT id FROM endpoints WHERE tenant_id = $1`, [tenant.id])) as { id: string }[]).map((r) => r.id);
+    return { tenantId: tenant.id, series: await statsSeries(this.db, tenant.id, endpointIds, window) };
   }
 
   private readonly unknown = (error: Error): null => {

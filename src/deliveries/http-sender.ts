@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
 import { AllowList, isAddressAllowed, stripBrackets } from './address-guard';
+import { BodyEncoding, keepBody, keepHeaders } from './response-record';
 
 /**
  * The outbound HTTP sender (DESIGN.md principle 7): one POST per delivery attempt through a single
@@ -28,8 +29,14 @@ export interface SendRequest {
  */
 export interface SendResult {
   statusCode: number | null;
+  /** The first 4 KiB of the body, as text or (when it is not storable text) base64: see responseBodyEncoding. */
   responseBody: string | null;
+  responseBodyEncoding: BodyEncoding | null;
   responseHeaders: Record<string, string> | null;
+  /** Headers whose values are kept as base64 (they held control characters). */
+  responseHeadersBase64: string[] | null;
+  /** Herald itself cut the attempt off (a stop that ran out of grace): not the receiver's failure. */
+  abortedByHerald?: boolean;
   error: string | null;
   durationMs: number;
   retryAfterMs: number | null;
@@ -58,6 +65,10 @@ export class BlockedAddressError extends Error {
 
 class DeadlineError extends Error {
   readonly code = 'timeout';
+}
+
+class StoppedError extends Error {
+  readonly code = 'aborted_by_herald';
 }
 
 export class HttpSender {
@@ -97,11 +108,25 @@ export class HttpSender {
     });
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
+  /** `stop` aborts the attempt from outside (a stop out of grace); the result then says `abortedByHerald`. */
+  async send(req: SendRequest, stop?: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const controller = new AbortController();
     let responded = false;
     let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    // Like the deadline, a stop must settle an attempt still in DNS or connect, where undici ignores the abort.
+    let rejectStopped: (error: Error) => void = () => undefined;
+    const stoppedEarly = new Promise<never>((_, reject) => (rejectStopped = reject));
+    stoppedEarly.catch(() => undefined);
+    const onStop = () => {
+      stopped = true;
+      const error = new StoppedError('the worker stopped before the attempt finished');
+      controller.abort(error);
+      if (!responded) rejectStopped(error);
+    };
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     // undici honours an abort only once the request is on a socket, so a deadline passing during
     // DNS or connect must settle the attempt itself; after the headers, the abort ends the body read.
     const deadline = new Promise<never>((_, reject) => {
@@ -122,38 +147,48 @@ export class HttpSender {
           signal: controller.signal,
         }),
         deadline,
+        stoppedEarly,
       ]);
       responded = true;
-      const responseHeaders = flattenHeaders(res.headers);
-      const retryAfter = responseHeaders['retry-after'];
+      const flat = flattenHeaders(res.headers);
+      const retryAfter = flat['retry-after'];
       const retryAfterMs = retryAfter === undefined ? null : parseRetryAfter(retryAfter);
       let error: string | null = null;
-      let body: Buffer;
+      let read: CappedBody;
       try {
-        body = await readCapped(res.body, MAX_RESPONSE_BODY_BYTES, DRAIN_LIMIT_BYTES);
+        read = await readCapped(res.body, MAX_RESPONSE_BODY_BYTES, DRAIN_LIMIT_BYTES);
       } catch (err) {
-        body = (err as PartialBodyError).partial ?? Buffer.alloc(0);
+        read = (err as PartialBodyError).partial ?? { kept: Buffer.alloc(0), cutShort: false };
         error = classifyError(err);
       }
+      const body = keepBody(read.kept, read.cutShort);
+      const headers = keepHeaders(flat);
       return {
         statusCode: res.statusCode,
-        responseBody: body.toString('utf8'),
-        responseHeaders,
+        responseBody: body.body,
+        responseBodyEncoding: body.encoding,
+        responseHeaders: headers.headers,
+        responseHeadersBase64: headers.base64.length ? headers.base64 : null,
         error,
         durationMs: performance.now() - started,
         retryAfterMs,
+        ...(stopped ? { abortedByHerald: true } : {}),
       };
     } catch (err) {
       return {
         statusCode: null,
         responseBody: null,
+        responseBodyEncoding: null,
         responseHeaders: null,
+        responseHeadersBase64: null,
         error: classifyError(err),
         durationMs: performance.now() - started,
         retryAfterMs: null,
+        ...(stopped ? { abortedByHerald: true } : {}),
       };
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
 
@@ -254,8 +289,14 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
+interface CappedBody {
+  kept: Buffer;
+  /** More arrived (or was on its way) than was kept. */
+  cutShort: boolean;
+}
+
 interface PartialBodyError extends Error {
-  partial?: Buffer;
+  partial?: CappedBody;
 }
 
 /**
@@ -263,7 +304,7 @@ interface PartialBodyError extends Error {
  * connection goes back to the pool; past that, destroys the body (and so the connection) rather
  * than download it. On a failure the bytes kept so far ride along on the error as `partial`.
  */
-function readCapped(body: Readable, cap: number, drainLimit: number): Promise<Buffer> {
+function readCapped(body: Readable, cap: number, drainLimit: number): Promise<CappedBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -272,7 +313,7 @@ function readCapped(body: Readable, cap: number, drainLimit: number): Promise<Bu
     const done = () => {
       if (settled) return;
       settled = true;
-      resolve(Buffer.concat(chunks, kept));
+      resolve({ kept: Buffer.concat(chunks, kept), cutShort: seen > kept });
     };
     body.on('data', (chunk: Buffer) => {
       seen += chunk.length;
@@ -291,7 +332,7 @@ function readCapped(body: Readable, cap: number, drainLimit: number): Promise<Bu
       if (settled) return; // our own destroy() above
       settled = true;
       const wrapped: PartialBodyError = new Error(err.message, { cause: err });
-      wrapped.partial = Buffer.concat(chunks, kept);
+      wrapped.partial = { kept: Buffer.concat(chunks, kept), cutShort: true };
       reject(wrapped);
     });
     body.on('close', done); // closed without 'end' or 'error': keep what arrived

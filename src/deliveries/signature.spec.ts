@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
-import { generateSecret, secretProblem, signWebhook } from './signature';
+import { createPublicKey, verify } from 'node:crypto';
+import { generateSecret, generateSecretFor, generateSigningKey, secretProblem, shownSecret, signWebhook } from './signature';
 
 describe('signWebhook', () => {
   it('reproduces the Standard Webhooks reference vector', () => {
@@ -38,5 +39,34 @@ describe('secretProblem', () => {
     expect(secretProblem('whsec_!!!!')).toMatch(/base64/);
     expect(secretProblem('whsec_' + Buffer.alloc(8).toString('base64'))).toMatch(/24 to 64/);
     expect(secretProblem('whsec_' + Buffer.alloc(65).toString('base64'))).toMatch(/24 to 64/);
+  });
+});
+
+describe('ed25519 signing keys (v1a)', () => {
+  // Verified as the Standard Webhooks specification describes, with node's crypto, not with signWebhook's own code.
+  function verifyV1a(publicKey: string, id: string, timestamp: number, body: string, signature: string): boolean {
+    const key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.replace(/^whpk_/, ''), 'base64').toString('base64url') } });
+    return verify(null, Buffer.from(`${id}.${timestamp}.${body}`), key, Buffer.from(signature.replace(/^v1a,/, ''), 'base64'));
+  }
+
+  it('shows the public key, signs with the private one, and only that key verifies', () => {
+    const key = generateSigningKey();
+    expect(key).toMatch(/^whsk_[A-Za-z0-9+/]{86}==$/);
+    const publicKey = shownSecret(key);
+    expect(publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    const signature = signWebhook([key], 'evt_1', 1614265330, '{"a":1}');
+    expect(signature).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    expect(verifyV1a(publicKey, 'evt_1', 1614265330, '{"a":1}', signature)).toBe(true);
+    expect(verifyV1a(publicKey, 'evt_1', 1614265331, '{"a":1}', signature)).toBe(false);
+    expect(verifyV1a(shownSecret(generateSigningKey()), 'evt_1', 1614265330, '{"a":1}', signature)).toBe(false);
+  });
+
+  it('mixes v1 and v1a during a rotation from one scheme to the other', () => {
+    const hmac = generateSecret();
+    const key = generateSecretFor('ed25519');
+    const [v1a, v1] = signWebhook([key, hmac], 'evt_2', 1, 'body').split(' ');
+    expect(v1).toMatch(/^v1,/);
+    expect(verifyV1a(shownSecret(key), 'evt_2', 1, 'body', v1a)).toBe(true);
+    expect(shownSecret(hmac)).toBe(hmac);
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+
+import { DataSource, IsNull, Repository } from 'typeorm';
 import { REDIS, REDIS_SUBSCRIBER, RedisConnection } from '../redis/redis.module';
 import { Endpoint } from './endpoint.entity';
 import { PublishedEventFacts, subscribes } from './subscription';
@@ -14,6 +15,12 @@ interface Entry<T> {
   at: number;
 }
 
+/** A tenant's enabled endpoints, and the tenant's endpoints_version read before them (see `verify` in the publisher). */
+export interface TenantEndpoints {
+  endpoints: Endpoint[];
+  version: string;
+}
+
 /**
  * Endpoint lookups for the hot paths (fan-out at publish, the worker's attempt), cached per process and
  * invalidated on change: locally at once, in other processes through a Redis message.
@@ -21,39 +28,53 @@ interface Entry<T> {
 @Injectable()
 export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(EndpointCache.name);
-  private readonly byTenant = new Map<string, Entry<Endpoint[]>>();
+  private readonly byTenant = new Map<string, Entry<TenantEndpoints>>();
   private readonly byId = new Map<string, Entry<Endpoint | null>>();
   private readonly onMessage = (channel: string, message: string) => {
     if (channel === CHANNEL) this.forgetLocally(message);
   };
+  /** Messages sent while the subscriber was disconnected are lost: everything is forgotten on every (re)connect. */
+  private readonly onReady = () => this.forgetAll();
 
   constructor(
     @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
+    @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisConnection,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('ready', this.onReady);
     this.subscriber.subscribe(CHANNEL).catch((error: Error) => this.logger.warn(`cannot subscribe to endpoint changes: ${error.message}`));
   }
 
   onModuleDestroy(): void {
     this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('ready', this.onReady);
   }
 
-  /** Enabled, live endpoints of the tenant that subscribe to the event. */
-  async matching(tenantId: string, event: PublishedEventFacts): Promise<Endpoint[]> {
+  /** Enabled, live endpoints of the tenant that subscribe to the event, and the version of the list they come from. */
+  async matching(tenantId: string, event: PublishedEventFacts): Promise<{ endpoints: Endpoint[]; version: string }> {
     const all = await this.enabledOf(tenantId);
-    return all.filter((e) => subscribes(e, event));
+    return { endpoints: all.endpoints.filter((e) => subscribes(e, event)), version: all.version };
   }
 
-  async enabledOf(tenantId: string): Promise<Endpoint[]> {
+  async enabledOf(tenantId: string): Promise<TenantEndpoints> {
     const hit = this.byTenant.get(tenantId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-    const value = await this.endpoints.find({ where: { tenantId, disabled: false, deletedAt: IsNull() } });
+    // The version first: a list read after it is at least as new, so a version that still matches at publish
+    // time proves the list complete.
+    const [row]: { endpoints_version: string }[] = await this.db.query('SELECT endpoints_version::text FROM tenants WHERE id = $1', [tenantId]);
+    const endpoints = await this.endpoints.find({ where: { tenantId, disabled: false, deletedAt: IsNull() } });
+    const value = { endpoints, version: row?.endpoints_version ?? '0' };
     this.remember(this.byTenant, tenantId, value);
     return value;
+  }
+
+  /** Forgets a tenant's list (publishing found its version stale). */
+  forgetTenant(tenantId: string): void {
+    this.byTenant.delete(tenantId);
   }
 
   /** The endpoint, deleted or not; null if it never existed or was purged. */
@@ -70,6 +91,11 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     const message = `${endpoint.tenantId} ${endpoint.id}`;
     this.forgetLocally(message);
     if (this.redis.status === 'ready') this.redis.publish(CHANNEL, message).catch(() => undefined);
+  }
+
+  private forgetAll(): void {
+    this.byTenant.clear();
+    this.byId.clear();
   }
 
   private forgetLocally(message: string): void {

@@ -1,8 +1,12 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RetryPolicy } from '../config/config';
+import type { SigningScheme } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
+
+/** The names of the signature headers an endpoint gets: Standard Webhooks' `webhook-*`, or Svix's `svix-*`. */
+export type SignatureHeaders = 'webhook' | 'svix';
 
 /** A secret replaced by a rotation, still signing beside the new one until it expires. */
 export interface RetiredSecret {
@@ -12,6 +16,7 @@ export interface RetiredSecret {
 
 @Entity('endpoints')
 @Index('endpoints_tenant_id_id_idx', ['tenantId', 'id'])
+@Index('endpoints_tenant_uid_key', ['tenantId', 'uid'], { unique: true, where: 'uid IS NOT NULL AND deleted_at IS NULL' })
 export class Endpoint {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -26,15 +31,30 @@ export class Endpoint {
   @Column({ type: 'text' })
   url: string;
 
+  /** The producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id. */
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  uid: string | null;
+
+  /** Empty: every event. Otherwise only events with no channels or with a channel in common. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  channels: string[];
+
+  @Column({ name: 'signature_headers', type: 'varchar', length: 16, default: 'webhook' })
+  signatureHeaders: SignatureHeaders;
+
   @Column({ type: 'text', default: '' })
   description: string;
 
   @Column({ name: 'event_types', type: 'text', array: true, default: () => "'{}'" })
   eventTypes: string[];
 
-  /** AES-256-GCM sealed `whsec_…`. */
+  /** AES-256-GCM sealed `whsec_…` (hmac) or `whsk_…` (ed25519 signing key). */
   @Column({ name: 'secret_sealed', type: 'text' })
   secretSealed: string;
+
+  /** The scheme new secrets (on rotation) are made for; retired ones keep their own until they expire. */
+  @Column({ type: 'varchar', length: 16, default: 'hmac' })
+  signing: SigningScheme;
 
   @Column({ name: 'retired_secrets', type: 'jsonb', default: () => "'[]'" })
   retiredSecrets: RetiredSecret[];
@@ -62,6 +82,17 @@ export class Endpoint {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata: Record<string, unknown>;
+
+  /** Payload filter (src/endpoints/filter): the event fans out here only when it holds. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: Record<string, unknown> | null;
+
+  /** JSONata expression over {eventType, payload} whose result is the body this endpoint receives (src/transformations). */
+  @Column({ type: 'text', nullable: true })
+  transformation: string | null;
+  /** Opt-in: deliveries carry a W3C `traceparent` header (the attempt's span) when the event has a trace. */
+  @Column({ name: 'send_traceparent', type: 'boolean', default: false })
+  sendTraceparent: boolean;
 
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures: number;

@@ -1,11 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
+import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
-import { CreateEndpointDto, EndpointView, EndpointWithSecretView, UpdateEndpointDto } from './dto/endpoint.dto';
+import { CreateEndpointDto, EndpointSecretView, EndpointView, EndpointWithSecretView, EventSampleDto, FilterTestView, TransformationTestDto, TransformationTestView, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointsService, endpointView } from './endpoints.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('endpoints')
 @ApiErrors()
@@ -15,6 +17,7 @@ export class EndpointsController {
 
   @Post()
   @TenantRoute()
+  @Capability('manage-endpoints', { wholeTenant: true })
   @ApiResponse({ status: 201, type: EndpointWithSecretView, description: 'includes the secret' })
   @HttpCode(201)
   create(@CurrentTenant() tenant: Tenant, @Body() dto: CreateEndpointDto): Promise<EndpointWithSecretView> {
@@ -23,13 +26,16 @@ export class EndpointsController {
 
   @Get()
   @TenantRoute()
-  list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery): Promise<Page<EndpointView>> {
-    return this.endpoints.list(tenant, query);
+  @Capability('read')
+  @ApiPage(EndpointView)
+  list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery, @EndpointScope() scope?: string[]): Promise<Page<EndpointView>> {
+    return this.endpoints.list(tenant, query, scope);
   }
 
   @Get(':endpointId')
   @ApiResponse({ status: 200, type: EndpointView })
   @TenantRoute()
+  @Capability('read')
   async get(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointView> {
     return endpointView(await this.endpoints.get(tenant, id));
   }
@@ -37,12 +43,14 @@ export class EndpointsController {
   @Patch(':endpointId')
   @ApiResponse({ status: 200, type: EndpointView })
   @TenantRoute()
+  @Capability('manage-endpoints')
   update(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointView> {
     return this.endpoints.update(tenant, id, dto);
   }
 
   @Delete(':endpointId')
   @TenantRoute()
+  @Capability('manage-endpoints')
   @HttpCode(204)
   remove(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<void> {
     return this.endpoints.remove(tenant, id);
@@ -50,14 +58,36 @@ export class EndpointsController {
 
   @Get(':endpointId/secret')
   @TenantRoute()
-  secret(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+  @Capability('view-secrets')
+  @ApiResponse({ status: 200, type: EndpointSecretView })
+  secret(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointSecretView> {
     return this.endpoints.secret(tenant, id);
   }
 
   @Post(':endpointId/secret/rotate')
   @TenantRoute()
+  @Capability('rotate-secrets')
   @HttpCode(200)
-  rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<{ secret: string }> {
+  @ApiResponse({ status: 200, type: EndpointSecretView })
+  rotate(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string): Promise<EndpointSecretView> {
     return this.endpoints.rotate(tenant, id);
+  }
+
+  @Post(':endpointId/filter/test')
+  @TenantRoute()
+  @Capability('read')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: FilterTestView, description: "whether the endpoint's filter holds for this event, and which clause fails if not" })
+  testFilter(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: EventSampleDto): Promise<FilterTestView> {
+    return this.endpoints.testFilter(tenant, id, sample);
+  }
+
+  @Post(':endpointId/transformation/test')
+  @TenantRoute()
+  @Capability('read')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: TransformationTestView, description: 'the body the endpoint would receive for this event, or why the transformation fails' })
+  testTransformation(@CurrentTenant() tenant: Tenant, @Param('endpointId') id: string, @Body() sample: TransformationTestDto): Promise<TransformationTestView> {
+    return this.endpoints.testTransformation(tenant, id, sample);
   }
 }

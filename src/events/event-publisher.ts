@@ -3,12 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { isUnavailable } from '../common/error.filter';
+import { LimitExceededError } from '../common/errors';
 import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
-import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, enqueueDeliveries } from '../queues/delivery-queues';
+import { EnqueueItem } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
+import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -17,6 +21,10 @@ export interface NewEvent {
   payload: string;
   idempotencyKey?: string;
   sourceHeaders?: Record<string, string> | null;
+  /** Set by the publisher when tracing is on: the publish request's traceparent, kept for the attempts. */
+  traceparent?: string | null;
+  /** Only endpoints with a channel in common get it (endpoints without channels get everything). */
+  channels?: string[] | null;
 }
 
 export interface PublishedEvent {
@@ -28,6 +36,9 @@ export interface PublishedEvent {
 
 interface Waiting {
   events: NewEvent[];
+  /** Delivery rows its events fan out to (counted before it joins a group). */
+  deliveries: number;
+  trace?: PublishTrace;
   resolve: (result: PublishedEvent[]) => void;
   reject: (error: unknown) => void;
 }
@@ -50,12 +61,35 @@ interface NewDelivery {
   sendAt?: number;
 }
 
-const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])`;
+// channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)
+  SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at, e.trace_context,
+         CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
+  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
+    AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)`;
+
+/** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
+const EVENT_PARAMS = 9;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
+
+/** $17, $18 (after the events' 9 and the deliveries' 7): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
+  FROM unnest($17::varchar[], $18::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+
+/** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
+const STALE = Symbol('stale endpoint list');
+/** How often a commit is made again because endpoint lists went stale under it. */
+const MAX_STALE_RETRIES = 5;
+
+function versionParams(versions: Map<string, string>): [string[], string[]] {
+  return [[...versions.keys()], [...versions.values()]];
+}
+
+/** Delivery rows per INSERT: a large fan-out is written in several bounded statements of one transaction. */
+export const DELIVERY_INSERT_ROWS = 5000;
 
 /** Shifts a statement's $n placeholders by `by`, to run it after another's parameters. */
 function renumber(sql: string, by: number): string {
@@ -71,6 +105,8 @@ function eventParams(rows: Row[]): unknown[] {
     rows.map((r) => r.event.idempotencyKey ?? null),
     rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
     rows.map((r) => r.createdAt),
+    rows.map((r) => r.event.traceparent ?? null),
+    rows.map((r) => (r.event.channels?.length ? JSON.stringify(r.event.channels) : null)),
   ];
 }
 
@@ -101,28 +137,61 @@ export class EventPublisher {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointCache,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
     private readonly rateLimiter: EndpointRateLimiter,
-  ) {}
+    private readonly tracing: PublishTracing,
+  ) {
+    metrics.watchGroupCommitQueue('publish', () => this.waitingEvents);
+  }
 
-  publish(events: NewEvent[]): Promise<PublishedEvent[]> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+  /**
+   * Refuses (422, nothing written, before joining a commit group) a request whose events would create more
+   * delivery rows than HERALD_MAX_DELIVERIES_PER_REQUEST: that bounds the memory and the statements of
+   * every commit, and one such request never fails the others.
+   */
+  async publish(events: NewEvent[]): Promise<PublishedEvent[]> {
+    const started = performance.now();
+    const deliveries = await this.countFanOut(events);
+    const limit = this.config.limits.maxDeliveriesPerRequest;
+    if (deliveries > limit) {
+      throw new LimitExceededError(
+        events.length > 1 ? 'events' : 'eventType',
+        `this request would create ${deliveries} deliveries (events × matching endpoints), more than the ${limit} allowed per request (HERALD_MAX_DELIVERIES_PER_REQUEST); send fewer events per request`,
+      );
+    }
+    const trace = this.tracing.enabled ? this.tracing.current() : undefined;
+    if (trace) events = events.map((e) => ({ ...e, traceparent: trace.traceparent }));
+    return new Promise<PublishedEvent[]>((resolve, reject) => {
+      const done = (result: PublishedEvent[]) => {
+        this.metrics.publishDuration.observe((performance.now() - started) / 1000);
+        resolve(result);
+      };
+      this.waiting.push({ events, deliveries, trace, resolve: done, reject });
       this.waitingEvents += events.length;
       this.schedule();
     });
   }
 
+  private async countFanOut(events: NewEvent[]): Promise<number> {
+    let count = 0;
+    for (const event of events) count += (await this.endpoints.matching(event.tenantId, event)).endpoints.length;
+    return count;
+  }
+
   // Two commits may run at once (the pool has room); more would only queue up inside PostgreSQL.
+  // A group holds at most publishBatchMax events and maxDeliveriesPerRequest deliveries (one request may be alone above the first).
   private schedule(): void {
     if (this.flushing >= 2 || this.waiting.length === 0) return;
     const group: Waiting[] = [];
     let size = 0;
-    while (this.waiting.length && (size === 0 || size + this.waiting[0].events.length <= this.config.publishBatchMax)) {
+    let deliveries = 0;
+    const fits = (next: Waiting) => size + next.events.length <= this.config.publishBatchMax && deliveries + next.deliveries <= this.config.limits.maxDeliveriesPerRequest;
+    while (this.waiting.length && (size === 0 || fits(this.waiting[0]))) {
       const next = this.waiting.shift()!;
       size += next.events.length;
+      deliveries += next.deliveries;
       group.push(next);
     }
     this.waitingEvents -= size;
@@ -133,66 +202,142 @@ export class EventPublisher {
     });
   }
 
-  private async commitGroup(group: Waiting[]): Promise<void> {
+  /**
+   * Commits a group. PostgreSQL unreachable or timing out: the whole group is tried once more (a pool that
+   * was only saturated for a moment recovers), then every member gets its 503 at once rather than one
+   * timeout after another. A data error (one request's bad value) is retried member by member, so it
+   * fails only its own request.
+   */
+  private async commitGroup(group: Waiting[], retried = false): Promise<void> {
     try {
-      const results = await this.commit(group.flatMap((w) => w.events));
+      const events = group.flatMap((w) => w.events);
+      const results = await this.commit(events, this.spans(group, events.length));
       let offset = 0;
       for (const w of group) {
         w.resolve(results.slice(offset, offset + w.events.length));
         offset += w.events.length;
       }
     } catch (error) {
-      if (group.length === 1) {
-        group[0].reject(error);
+      if (isUnavailable(error)) {
+        if (!retried) return this.commitGroup(group, true);
+        for (const w of group) w.reject(error);
         return;
       }
-      // One request's failure must not fail the others that happened to share its commit.
+      if (group.length === 1) return group[0].reject(error);
       for (const w of group) {
-        await this.commit(w.events).then(w.resolve, w.reject);
+        await this.commit(w.events, this.spans([w], w.events.length)).then(w.resolve, w.reject);
       }
     }
   }
 
-  private async commit(events: NewEvent[]): Promise<PublishedEvent[]> {
+  /** The commit and enqueue spans of the requests in a group that carry a trace (none when tracing is off). */
+  private spans(group: Waiting[], events: number): GroupSpans | null {
+    const traced = group.filter((w) => w.trace);
+    return traced.length ? this.tracing.commit(traced.map((w) => w.trace!.context), events) : null;
+  }
+
+  /**
+   * Fan-out reads each tenant's endpoints from a cache; the statement that writes the deliveries checks the
+   * tenants' endpoints_version against the cached one and writes nothing when a list was stale (an endpoint
+   * changed and the invalidation message was missed): the lists are reloaded and the commit made again.
+   */
+  private async commit(events: NewEvent[], spans: GroupSpans | null = null): Promise<PublishedEvent[]> {
+    try {
+      for (let tries = 1; ; tries++) {
+        const versions = new Map<string, string>();
+        const result = await this.commitOnce(events, versions, spans);
+        if (result) return result;
+        for (const tenantId of versions.keys()) this.endpoints.forgetTenant(tenantId);
+        if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant kept changing while publishing');
+      }
+    } catch (error) {
+      spans?.failed(error);
+      throw error;
+    }
+  }
+
+  /** One commit; undefined (nothing written) when a cached endpoint list turned out stale. */
+  private async commitOnce(events: NewEvent[], versions: Map<string, string>, spans: GroupSpans | null): Promise<PublishedEvent[] | undefined> {
     const now = new Date();
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
+    const toEnqueue = (deliveries: NewDelivery[]) => enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
-      await this.db.transaction(async (tx) => {
+      const fresh = await this.db.transaction(async (tx) => {
         await this.resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
-        if (fresh.length === 0) return;
+        if (fresh.length === 0) return true;
         const inserted: { id: string }[] = await tx.query(`${INSERT_EVENTS} ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`, eventParams(fresh));
         if (inserted.length !== fresh.length) {
           // A concurrent commit took an idempotency key between our check and our insert: answer its event.
           const ids = new Set(inserted.map((r) => r.id));
           await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
         }
-        const deliveries = await this.fanOut(rows, now);
-        if (deliveries.length) await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries, now));
-        enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+        const deliveries = await this.fanOut(rows, now, versions);
+        if (!(await this.versionsCurrent(tx, versions))) throw STALE;
+        await this.insertDeliveries(tx, deliveries, now);
+        toEnqueue(deliveries);
+        return true;
+      }).catch((error) => {
+        if (error === STALE) return false;
+        throw error;
       });
+      if (!fresh) return undefined;
     } else {
-      // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
-      const deliveries = await this.fanOut(rows, now);
-      const params = [...eventParams(rows), ...deliveryParams(deliveries, now)];
-      await this.db.query(`WITH e AS (${INSERT_EVENTS}), d AS (${renumber(INSERT_DELIVERIES, 7)}) SELECT 1`, params);
-      enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, sendAt: d.sendAt })));
+      const deliveries = await this.fanOut(rows, now, versions);
+      if (deliveries.length <= DELIVERY_INSERT_ROWS) {
+        // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
+        const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
+        const [{ ok }]: { ok: boolean }[] = await this.db.query(
+          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+          params,
+        );
+        if (!ok) return undefined;
+      } else {
+        const ok = await this.db.transaction(async (tx) => {
+          if (!(await this.versionsCurrent(tx, versions))) return false;
+          await tx.query(INSERT_EVENTS, eventParams(rows));
+          await this.insertDeliveries(tx, deliveries, now);
+          return true;
+        });
+        if (!ok) return undefined;
+      }
+      toEnqueue(deliveries);
     }
 
-    this.metrics.eventsPublished.inc(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).length);
-    this.enqueueAfterCommit(enqueue);
+    this.metrics.recordPublished(rows.filter((r) => !r.duplicateOf && r.existing?.id === r.id).map((r) => r.event.tenantId));
+    spans?.committed();
+    const enqueued = this.enqueueAfterCommit(enqueue);
+    spans?.enqueue(enqueue.length, enqueued);
     return rows.map((r) => (r.duplicateOf ? r.duplicateOf.existing! : r.existing!));
   }
 
-  /** One delivery per enabled endpoint whose eventTypes match, for each row to be written; their send slots when throttled. */
-  private async fanOut(rows: Row[], now: Date): Promise<NewDelivery[]> {
+  private async insertDeliveries(tx: EntityManager, deliveries: NewDelivery[], now: Date): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_ROWS) {
+      await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries.slice(i, i + DELIVERY_INSERT_ROWS), now));
+    }
+  }
+
+  /** In a transaction: the tenants' endpoint lists are still those fan-out used; FOR SHARE holds off changes (their trigger updates the tenant row) until the commit. */
+  private async versionsCurrent(tx: EntityManager, versions: Map<string, string>): Promise<boolean> {
+    const [tenants, current] = versionParams(versions);
+    if (tenants.length === 0) return true;
+    const locked: { id: string; version: string }[] = await tx.query(`SELECT id, endpoints_version::text AS version FROM tenants WHERE id = ANY($1::varchar[]) FOR SHARE`, [tenants]);
+    return locked.every((t) => t.version === current[tenants.indexOf(t.id)]);
+  }
+
+  /**
+   * One delivery per enabled endpoint that subscribes, for each row to be written; their send slots when
+   * throttled. `versions` collects the version of each tenant's endpoint list used.
+   */
+  private async fanOut(rows: Row[], now: Date, versions: Map<string, string>): Promise<NewDelivery[]> {
     const deliveries: NewDelivery[] = [];
     for (const row of rows) {
       if (row.existing || row.duplicateOf) continue;
-      const matching = await this.endpoints.matching(row.event.tenantId, row.event);
+      const { endpoints: matching, version } = await this.endpoints.matching(row.event.tenantId, row.event);
+      versions.set(row.event.tenantId, version);
       row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
       for (const endpoint of matching) {
         deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
@@ -253,7 +398,7 @@ export class EventPublisher {
       if (list) list.push(d);
       else limited.set(d.endpoint, [d]);
     }
-    if (limited.size === 0 || this.queues[0]?.client.status !== 'ready') return;
+    if (limited.size === 0 || !this.scheduler.ready()) return;
     let abandoned = false;
     const reserving = Promise.all(
       [...limited].map(async ([endpoint, list]) => {
@@ -277,10 +422,7 @@ export class EventPublisher {
    * Enqueueing is not awaited by the caller: the rows are committed, and if Redis is slow or down the
    * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
    */
-  private enqueueAfterCommit(items: EnqueueItem[]): void {
-    if (items.length === 0) return;
-    const client = this.queues[0]?.client;
-    if (client && client.status !== 'ready') return;
-    enqueueDeliveries(this.queues, items).catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+  private enqueueAfterCommit(items: EnqueueItem[]): Promise<void> {
+    return this.scheduler.dispatch(items);
   }
 }

@@ -23,6 +23,10 @@ export class HeraldEvent {
   @Column({ type: 'text' })
   payload: string;
 
+  /** Delivered only to endpoints with a channel in common, or with no channels; null: to every endpoint. */
+  @Column({ type: 'text', array: true, nullable: true })
+  channels: string[] | null;
+
   /** Cleared after 24 h, so the key may be used again. */
   @Column({ name: 'idempotency_key', type: 'varchar', length: 256, nullable: true })
   idempotencyKey: string | null;
@@ -30,6 +34,10 @@ export class HeraldEvent {
   /** Sender headers kept from an inbound request, forwarded as x-herald-source-*. */
   @Column({ name: 'source_headers', type: 'jsonb', nullable: true })
   sourceHeaders: Record<string, string> | null;
+
+  /** The publish request's W3C traceparent (ids only), so attempts join its trace; null when tracing was off. */
+  @Column({ name: 'trace_context', type: 'varchar', length: 55, nullable: true })
+  traceContext: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;

@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiErrors, ErrorView } from '../common/api-docs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page } from '../common/pagination';
+import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishBatchDto, PublishEventDto, PublishedBatchView, PublishedEventView } from './dto/event.dto';
 import { EventsService } from './events.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('events')
 @ApiErrors()
@@ -16,6 +18,7 @@ export class EventsController {
   /** 202: the event and its deliveries are durable in PostgreSQL. */
   @Post()
   @TenantRoute()
+  @Capability('never')
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiResponse({ status: 202, type: PublishedEventView, description: 'the event and its deliveries are durable in PostgreSQL' })
@@ -27,6 +30,7 @@ export class EventsController {
 
   @Post('batch')
   @TenantRoute()
+  @Capability('never')
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'each event without its own key gets "<header>:<index>"' })
   async publishBatch(@CurrentTenant() tenant: Tenant, @Body() dto: PublishBatchDto, @Headers('idempotency-key') key?: string): Promise<PublishedBatchView> {
@@ -35,12 +39,16 @@ export class EventsController {
 
   @Get()
   @TenantRoute()
-  list(@CurrentTenant() tenant: Tenant, @Query() query: EventQuery): Promise<Page<EventView>> {
-    return this.events.list(tenant, query);
+  @Capability('read')
+  @ApiPage(EventView)
+  list(@CurrentTenant() tenant: Tenant, @Query() query: EventQuery, @EndpointScope() scope?: string[]): Promise<Page<EventView>> {
+    return this.events.list(tenant, query, scope);
   }
 
   @Get(':eventId')
   @TenantRoute()
+  @Capability('read')
+  @ApiResponse({ status: 200, type: EventWithPayloadView })
   get(@CurrentTenant() tenant: Tenant, @Param('eventId') id: string): Promise<EventWithPayloadView> {
     return this.events.get(tenant, id);
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventTypesModule } from '../event-types/event-types.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { EventPublisher } from './event-publisher';
@@ -8,7 +9,7 @@ import { EventsService } from './events.service';
 import { PublishRateLimit } from './publish-rate-limit';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([HeraldEvent]), EndpointsModule, RateLimitModule],
+  imports: [TypeOrmModule.forFeature([HeraldEvent]), EndpointsModule, RateLimitModule, EventTypesModule],
   providers: [EventsService, EventPublisher, PublishRateLimit],
   exports: [EventsService],
 })

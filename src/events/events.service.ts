@@ -8,12 +8,13 @@ import { Page, decodeCursor, toPage } from '../common/pagination';
 import { parseTime } from '../common/time';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishEventDto } from './dto/event.dto';
+import { EventPayloadValidator } from '../event-types/event-payload-validator';
 import { EventPublisher, NewEvent, PublishedEvent } from './event-publisher';
 import { HeraldEvent } from './event.entity';
 import { PublishRateLimit } from './publish-rate-limit';
 
 function eventView(e: HeraldEvent): EventView {
-  return { id: e.id, eventType: e.eventType, idempotencyKey: e.idempotencyKey, createdAt: e.createdAt.toISOString() };
+  return { id: e.id, eventType: e.eventType, idempotencyKey: e.idempotencyKey, channels: e.channels, createdAt: e.createdAt.toISOString() };
 }
 
 @Injectable()
@@ -22,12 +23,14 @@ export class EventsService {
     @InjectRepository(HeraldEvent) private readonly events: Repository<HeraldEvent>,
     private readonly publisher: EventPublisher,
     private readonly rateLimit: PublishRateLimit,
+    private readonly validator: EventPayloadValidator,
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   async publishOne(tenant: Tenant, dto: PublishEventDto, idempotencyHeader?: string): Promise<PublishedEvent> {
     const key = dto.idempotencyKey ?? this.headerKey(idempotencyHeader);
     const event = this.toNewEvent(tenant, dto, 'payload', key);
+    await this.validator.check(dto.eventType, dto.payload, 'payload');
     await this.rateLimit.admit(tenant, 1);
     const [published] = await this.publisher.publish([event]);
     return published;
@@ -38,6 +41,7 @@ export class EventsService {
     const headerKey = this.headerKey(idempotencyHeader);
     // With an Idempotency-Key header on the batch, each event's key defaults to "<header>:<index>".
     const events = dtos.map((dto, i) => this.toNewEvent(tenant, dto, `events.${i}.payload`, dto.idempotencyKey ?? (headerKey ? `${headerKey}:${i}` : undefined)));
+    for (const [i, dto] of dtos.entries()) await this.validator.check(dto.eventType, dto.payload, `events.${i}.payload`);
     await this.rateLimit.admit(tenant, events.length);
     return this.publisher.publish(events);
   }
@@ -47,7 +51,8 @@ export class EventsService {
     return this.publisher.publish([event]).then(([published]) => published);
   }
 
-  async list(tenant: Tenant, query: EventQuery): Promise<Page<EventView>> {
+  /** `scope`: only events with a delivery to one of these endpoints (a portal link limited to some endpoints). */
+  async list(tenant: Tenant, query: EventQuery, scope?: string[]): Promise<Page<EventView>> {
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
     const since = parseTime('since', query.since);
@@ -57,6 +62,7 @@ export class EventsService {
     if (query.eventType) qb.andWhere('e.event_type = :eventType', { eventType: query.eventType });
     if (since) qb.andWhere('e.created_at >= :since', { since });
     if (until) qb.andWhere('e.created_at < :until', { until });
+    if (scope) qb.andWhere('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.endpoint_id = ANY(:scope))', { scope });
     return toPage(await qb.getMany(), limit, eventView);
   }
 
@@ -77,7 +83,7 @@ export class EventsService {
       error.details = [{ field, message: error.message }];
       throw error;
     }
-    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey };
+    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey, channels: dto.channels?.length ? dto.channels : null };
   }
 
   private headerKey(header: string | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { RateLimitedError } from '../common/errors';
+import { LimitExceededError, RateLimitedError } from '../common/errors';
 import type { PublishAdmission } from '../rate-limit/publish-admission';
 import type { Tenant } from '../tenants/tenant.entity';
 import { PublishRateLimit } from './publish-rate-limit';
@@ -32,9 +32,16 @@ describe('PublishRateLimit', () => {
     expect((error as RateLimitedError).headers).toEqual({ 'retry-after': '2' });
   });
 
-  it('refuses a batch larger than the allowance, saying so', async () => {
-    const { rateLimit } = limiter(async () => ({ admitted: false, retryInMs: Infinity }));
-    await expect(rateLimit.admit(tenant(20), 50)).rejects.toThrow(/50 events exceed/);
+  it('refuses a batch larger than the allowance with 422 and no Retry-After, without asking Redis, even when Redis is down', async () => {
+    for (const status of ['ready', 'reconnecting']) {
+      const { rateLimit, admission } = limiter(async () => ({ admitted: true }), status);
+      const error = await rateLimit.admit(tenant(20), 21).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LimitExceededError);
+      expect(error).toMatchObject({ status: 422, details: [{ field: 'events' }], message: expect.stringMatching(/21 events exceed/) });
+      expect((error as LimitExceededError).headers).toBeUndefined();
+      expect(admission.admit).not.toHaveBeenCalled();
+    }
+    await expect(limiter(async () => ({ admitted: true })).rateLimit.admit(tenant(20), 20)).resolves.toBeUndefined();
   });
 
   it('fails open when Redis is down or erring: PostgreSQL is the truth', async () => {

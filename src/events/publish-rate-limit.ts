@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { RateLimitedError } from '../common/errors';
+import { LimitExceededError, RateLimitedError } from '../common/errors';
 import { PublishAdmission } from '../rate-limit/publish-admission';
 import { REDIS, RedisConnection } from '../redis/redis.module';
 import { Tenant } from '../tenants/tenant.entity';
@@ -27,7 +27,10 @@ export class PublishRateLimit {
 
   async admit(tenant: Tenant, events: number): Promise<void> {
     const rate = tenant.publishRateLimitPerSecond;
-    if (!rate || events < 1 || this.redis.status !== 'ready') return;
+    if (!rate || events < 1) return;
+    // The allowance holds one second's worth: a larger batch could never be admitted, so no Retry-After.
+    if (events > rate) throw new LimitExceededError('events', `${events} events exceed this tenant's publish allowance of ${rate} per second; send batches of at most ${rate}`);
+    if (this.redis.status !== 'ready') return;
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
       this.admission.admit(tenant.id, rate, events),
@@ -39,9 +42,7 @@ export class PublishRateLimit {
       })
       .finally(() => clearTimeout(timer));
     if (!result || result.admitted) return;
-    if (result.retryInMs === Infinity) {
-      throw new RateLimitedError(`${events} events exceed this tenant's publish allowance of ${rate} per second; send smaller batches`, Math.ceil(events / rate));
-    }
+    if (!Number.isFinite(result.retryInMs)) throw new LimitExceededError('events', `${events} events exceed this tenant's publish allowance of ${rate} per second`);
     throw new RateLimitedError(`this tenant may publish at most ${rate} events per second; retry later`, result.retryInMs / 1000);
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -9,6 +9,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { CreateSourceDto, SourceRequestView, SourceView, UpdateSourceDto } from './dto/source.dto';
 import { publicBaseUrl } from './public-url';
 import { SourcesService } from './sources.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('sources')
 @Controller('v1/tenants/:tenantId/sources')
@@ -20,6 +21,7 @@ export class SourcesController {
 
   @Post()
   @TenantRoute()
+  @Capability('never')
   @HttpCode(201)
   @ApiOperation({
     summary: 'Create a source',
@@ -34,18 +36,23 @@ export class SourcesController {
 
   @Get()
   @TenantRoute()
+  @Capability('read', { wholeTenant: true })
+  @ApiPage(SourceView)
   list(@CurrentTenant() tenant: Tenant, @Query() query: PageQuery, @Req() req: FastifyRequest): Promise<Page<SourceView>> {
     return this.sources.list(tenant, query, publicBaseUrl(req, this.config));
   }
 
   @Get(':sourceId')
   @TenantRoute()
+  @Capability('read', { wholeTenant: true })
+  @ApiResponse({ status: 200, type: SourceView })
   get(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Req() req: FastifyRequest): Promise<SourceView> {
     return this.sources.get(tenant, id, publicBaseUrl(req, this.config));
   }
 
   @Patch(':sourceId')
   @TenantRoute()
+  @Capability('never')
   @ApiOperation({ summary: 'Change a source', description: 'A verifier given here replaces the whole verifier, secret included. eventType null goes back to "<name>.received".' })
   update(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Body() dto: UpdateSourceDto, @Req() req: FastifyRequest): Promise<SourceView> {
     return this.sources.update(tenant, id, dto, publicBaseUrl(req, this.config));
@@ -53,6 +60,7 @@ export class SourcesController {
 
   @Delete(':sourceId')
   @TenantRoute()
+  @Capability('never')
   @ApiOperation({ summary: 'Delete a source', description: 'Its ingest URL answers 404 at once and its request log goes; the events it produced stay.' })
   @HttpCode(204)
   remove(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string): Promise<void> {
@@ -62,10 +70,12 @@ export class SourcesController {
   /** Recent requests received at the source's ingest URL, newest first, with the verification outcome. */
   @Get(':sourceId/requests')
   @TenantRoute()
+  @Capability('read', { wholeTenant: true })
   @ApiOperation({
     summary: "A source's recent requests",
-    description: 'Newest first. Kept bounded: pruned, as new requests arrive, to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.',
+    description: 'Newest first. Written just after each answer, in groups (a request answered by another API process shows up within moments). Kept bounded: pruned every minute by the worker to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.',
   })
+  @ApiPage(SourceRequestView)
   requests(@CurrentTenant() tenant: Tenant, @Param('sourceId') id: string, @Query() query: PageQuery): Promise<Page<SourceRequestView>> {
     return this.sources.listRequests(tenant, id, query);
   }

@@ -5,6 +5,8 @@ import { NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
+import { SourceCache } from './source-cache';
+import { SourceRequestLog } from './source-request-log';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateSourceDto, SourceRequestView, SourceView, UpdateSourceDto, VerifierDto } from './dto/source.dto';
 import { SourceRequest } from './source-request.entity';
@@ -69,6 +71,8 @@ export class SourcesService {
     @InjectRepository(Source) private readonly sources: Repository<Source>,
     @InjectRepository(SourceRequest) private readonly requests: Repository<SourceRequest>,
     private readonly box: SecretBox,
+    private readonly cache: SourceCache,
+    private readonly requestLog: SourceRequestLog,
   ) {}
 
   async create(tenant: Tenant, dto: CreateSourceDto, baseUrl: string): Promise<SourceView> {
@@ -83,6 +87,8 @@ export class SourcesService {
       updatedAt: now,
     });
     await this.sources.save(source);
+    // a process may have cached "no such source" for this id
+    await this.cache.changed(source.id);
     return sourceView(source, baseUrl);
   }
 
@@ -108,6 +114,7 @@ export class SourcesService {
     if (dto.verifier !== undefined) Object.assign(source, this.sealVerifier(toVerifierConfig(dto.verifier)));
     source.updatedAt = new Date();
     await this.sources.save(source);
+    await this.cache.changed(source.id);
     return sourceView(source, baseUrl);
   }
 
@@ -115,11 +122,16 @@ export class SourcesService {
   async remove(tenant: Tenant, id: string): Promise<void> {
     const source = await this.find(tenant, id);
     await this.sources.delete({ tenantId: tenant.id, id: source.id });
+    await this.cache.changed(source.id);
   }
 
-  /** The source's request log, newest first. */
+  /**
+   * The source's request log, newest first. It is written after the answers, in groups: what this process
+   * answered is written before it is read here; other processes' rows follow within moments.
+   */
   async listRequests(tenant: Tenant, id: string, query: PageQuery): Promise<Page<SourceRequestView>> {
     const source = await this.find(tenant, id);
+    await this.requestLog.flushed();
     const limit = query.limit ?? 50;
     const before = decodeCursor(query.cursor);
     const rows = await this.requests.find({

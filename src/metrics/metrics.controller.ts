@@ -1,33 +1,24 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
-import { DELIVERY_QUEUES, DeliveryQueues } from '../queues/delivery-queues';
+import { DeliveryGauges } from './delivery-gauges';
 import { MetricsService } from './metrics.service';
+import { QueueGauges } from './queue-gauges';
 
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly queueGauges: QueueGauges,
+    private readonly deliveryGauges: DeliveryGauges,
   ) {}
 
   @Get()
   @Public()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(): Promise<string> {
-    await this.refreshQueueDepth();
+    await Promise.all([this.queueGauges.refresh(), this.deliveryGauges.refresh()]);
     return this.metrics.registry.metrics();
-  }
-
-  private async refreshQueueDepth(): Promise<void> {
-    const deadline = new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000).unref());
-    await Promise.all(
-      this.queues.map(async (queue, shard) => {
-        const counts = await Promise.race([queue.getJobCounts().catch(() => null), deadline]);
-        if (!counts) return;
-        for (const [state, n] of Object.entries(counts)) this.metrics.queueDepth.set({ shard: String(shard), state }, n as number);
-      }),
-    );
   }
 }

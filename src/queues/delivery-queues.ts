@@ -1,24 +1,57 @@
 import type { JobOptions, Queue } from 'bull';
 
 /**
- * The job catalogue. Herald has one kind of job: "attempt this delivery". Jobs carry ids only;
- * the delivery row holds the state. The job id `<deliveryId>:<attemptNumber>` makes a re-enqueue
- * (by the sweeper, after Redis lost its data) a no-op when the job is still there.
+ * The job catalogue. Herald has one kind of job: "attempt this delivery". Jobs carry ids only (and, for an
+ * attempt whose send slot is already reserved, that slot); the delivery row holds the state. The job id
+ * `<deliveryId>:<attemptNumber>` makes a re-enqueue (by the sweeper, after Redis lost its data) a no-op
+ * when the job is still there.
  */
 export interface DeliveryJob {
+  /** The payload's version, so that a rolling deploy reads yesterday's jobs. */
+  v: 1;
+  deliveryId: string;
+  /** Which endpoint (and so which fair share of the worker) the attempt is for. */
+  endpointId: string;
+  attempt: number;
+  /** Set on a job re-scheduled without an attempt (rate limit, open circuit): its n-th deferral, for a distinct job id. */
+  deferral?: number;
+  /** The send slot reserved for this attempt (epoch ms): the job runs just before it and sends at it, not before. */
+  slotAt?: number;
+  /** This attempt once ran too late for its slot and took another; it will not give one up again. */
+  slotRetaken?: boolean;
+}
+
+/** Jobs written before payloads were versioned: `sendAt`/`slotReserved`/`slotMissed`, no endpoint id. */
+interface LegacyJob {
   deliveryId: string;
   attempt: number;
-  /**
-   * Set on a job re-scheduled without an attempt (rate limit, in-flight cap, open circuit): how many
-   * times this attempt has been deferred. It gives the job a distinct id, `<deliveryId>:<attempt>:s<n>`.
-   */
   deferrals?: number;
-  /** The send slot was reserved before the job was deferred to it: send without reserving again. */
   slotReserved?: boolean;
-  /** The reserved slot (epoch ms): the job is run slightly early and sends at this time, not before. */
   sendAt?: number;
-  /** This attempt once ran too late for its slot and reserved another; it will not give one up again. */
   slotMissed?: boolean;
+}
+
+/** True for a job written before payloads were versioned: reading it needs its endpoint's id (see readJob). */
+export function isLegacyJob(data: unknown): boolean {
+  return !!data && typeof data === 'object' && (data as { v?: unknown }).v === undefined;
+}
+
+/**
+ * Reads a job of any version as the current one; null for one this version does not know (it is dropped, and
+ * the sweeper offers its delivery again). A legacy job needs its endpoint's id, looked up by the caller.
+ */
+export function readJob(data: unknown, legacyEndpointId?: string): DeliveryJob | null {
+  const job = data as Partial<DeliveryJob> & LegacyJob;
+  if (!job || typeof job.deliveryId !== 'string' || !Number.isInteger(job.attempt)) return null;
+  if (job.v === 1) return typeof job.endpointId === 'string' ? (job as DeliveryJob) : null;
+  if (job.v !== undefined) return null;
+  const endpointId = legacyEndpointId;
+  if (!endpointId) return null;
+  const read: DeliveryJob = { v: 1, deliveryId: job.deliveryId, endpointId, attempt: job.attempt };
+  if (job.deferrals) read.deferral = job.deferrals;
+  if (job.slotReserved && job.sendAt !== undefined) read.slotAt = job.sendAt;
+  if (job.slotMissed) read.slotRetaken = true;
+  return read;
 }
 
 export const DELIVERY_QUEUES = Symbol('DeliveryQueues');
@@ -44,14 +77,17 @@ export function deliveryJobId(deliveryId: string, attempt: number): string {
 }
 
 /** The id of an attempt's n-th deferral: distinct from the attempt's own job, which may still be completing. */
-export function deferredJobId(deliveryId: string, attempt: number, deferrals: number): string {
-  return `${deliveryId}:${attempt}:s${deferrals}`;
+export function deferredJobId(deliveryId: string, attempt: number, deferral: number): string {
+  return `${deliveryId}:${attempt}:s${deferral}`;
 }
 
+/**
+ * A worker completes a job as soon as it has claimed the delivery in PostgreSQL (the claim, not Bull's lock,
+ * then guards the attempt), so Bull's own retries only cover a claim that could not be made (PostgreSQL down).
+ */
 export const DELIVERY_JOB_OPTIONS: JobOptions = {
   removeOnComplete: true,
   removeOnFail: true,
-  // Only infrastructure errors (PostgreSQL unreachable) fail a job; HTTP failures are handled as attempts.
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
 };
@@ -62,7 +98,7 @@ export interface EnqueueItem {
   attempt: number;
   delayMs?: number;
   /** A send slot already reserved for this attempt (epoch ms): the job runs just before it and sends at it. */
-  sendAt?: number;
+  slotAt?: number;
 }
 
 /** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
@@ -81,9 +117,9 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
     [...byShard].map(([shard, list]) =>
       queues[shard].addBulk(
         list.map((item) => {
-          const delay = item.sendAt !== undefined ? item.sendAt - SLOT_LEAD_MS - Date.now() : (item.delayMs ?? 0);
-          const data: DeliveryJob = { deliveryId: item.deliveryId, attempt: item.attempt };
-          if (item.sendAt !== undefined) Object.assign(data, { slotReserved: true, sendAt: item.sendAt });
+          const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - Date.now() : (item.delayMs ?? 0);
+          const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
+          if (item.slotAt !== undefined) data.slotAt = item.slotAt;
           return { data, opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(item.deliveryId, item.attempt), delay: delay > 0 ? Math.ceil(delay) : undefined } };
         }),
       ),
@@ -91,18 +127,21 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
   );
 }
 
+/** What a deferred job carries forward: the slot it waits for (if any) and whether it already retook one. */
+export type DeferredSlot = Pick<DeliveryJob, 'slotAt' | 'slotRetaken'>;
+
 /**
  * Re-schedules an attempt that must wait (not an attempt itself). A deferral id that already exists
  * (the same wait re-offered by a duplicate job) makes this a no-op, as Bull keeps the first.
  */
-export async function deferDelivery(queues: DeliveryQueues, endpointId: string, job: DeliveryJob, delayMs: number, next: Pick<DeliveryJob, 'sendAt' | 'slotMissed'> = {}): Promise<void> {
-  const deferrals = (job.deferrals ?? 0) + 1;
-  const data: DeliveryJob = { deliveryId: job.deliveryId, attempt: job.attempt, deferrals };
-  if (next.sendAt !== undefined) Object.assign(data, { slotReserved: true, sendAt: next.sendAt });
-  if (next.slotMissed || job.slotMissed) data.slotMissed = true;
-  await queues[shardOf(endpointId, queues.length)].add(data, {
+export async function deferDelivery(queues: DeliveryQueues, job: DeliveryJob, delayMs: number, next: DeferredSlot = {}): Promise<void> {
+  const deferral = (job.deferral ?? 0) + 1;
+  const data: DeliveryJob = { v: 1, deliveryId: job.deliveryId, endpointId: job.endpointId, attempt: job.attempt, deferral };
+  if (next.slotAt !== undefined) data.slotAt = next.slotAt;
+  if (next.slotRetaken || job.slotRetaken) data.slotRetaken = true;
+  await queues[shardOf(job.endpointId, queues.length)].add(data, {
     ...DELIVERY_JOB_OPTIONS,
-    jobId: deferredJobId(job.deliveryId, job.attempt, deferrals),
+    jobId: deferredJobId(job.deliveryId, job.attempt, deferral),
     delay: delayMs > 0 ? Math.ceil(delayMs) : undefined,
   });
 }

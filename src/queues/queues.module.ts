@@ -5,6 +5,7 @@ import { HeraldConfig } from '../config/config';
 import type { Redis } from 'ioredis';
 import { connectRedis, RedisConnection } from '../redis/redis.module';
 import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
+import { DeliveryScheduler } from './delivery-scheduler';
 
 /**
  * The delivery queues, `HERALD_SHARDS` of them. All share one command and one subscriber connection;
@@ -60,8 +61,9 @@ export class QueuesModule {
           inject: names.map((name) => getQueueToken(name)),
           useFactory: (...queues: Queue[]) => queues,
         },
+        DeliveryScheduler,
       ],
-      exports: [registered, DELIVERY_QUEUES],
+      exports: [registered, DELIVERY_QUEUES, DeliveryScheduler],
     };
   }
 }

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { AdminOnly, Capability, CurrentPrincipal, CurrentTenant, Principal, TenantRoute } from '../auth/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { Tenant } from './tenant.entity';
 import { TenantsService } from './tenants.service';
+import { ApiPage } from '../common/api-page';
 
 @ApiTags('tenants')
 @ApiErrors()
@@ -23,6 +24,7 @@ export class TenantsController {
 
   @Get()
   @AdminOnly()
+  @ApiPage(TenantView)
   list(@Query() query: PageQuery): Promise<Page<TenantView>> {
     return this.tenants.list(query);
   }
@@ -30,19 +32,23 @@ export class TenantsController {
   @Get(':tenantId')
   @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
+  @Capability('read')
   get(@CurrentTenant() tenant: Tenant): TenantView {
     return TenantView.of(tenant);
   }
 
+  /** uid, publishRateLimitPerSecond and metadata are the producer's: a tenant key that sets them gets 403 naming them. */
   @Patch(':tenantId')
   @ApiResponse({ status: 200, type: TenantView })
   @TenantRoute()
-  update(@CurrentTenant() tenant: Tenant, @Body() dto: UpdateTenantDto): Promise<TenantView> {
-    return this.tenants.update(tenant, dto);
+  @Capability('never')
+  update(@CurrentTenant() tenant: Tenant, @CurrentPrincipal() principal: Principal, @Body() dto: UpdateTenantDto): Promise<TenantView> {
+    return this.tenants.update(tenant, dto, principal.kind === 'admin');
   }
 
   @Delete(':tenantId')
   @TenantRoute()
+  @Capability('never')
   @HttpCode(204)
   remove(@CurrentTenant() tenant: Tenant): Promise<void> {
     return this.tenants.remove(tenant);

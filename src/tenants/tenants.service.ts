@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ConflictError, NotFoundError } from '../common/errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { adminOnlyFieldsIn } from './tenant-access';
+import { TenantChange, TenantChanges } from './tenant-changes';
 import { Tenant } from './tenant.entity';
 
 const CACHE_TTL_MS = 5000;
@@ -14,7 +16,12 @@ export class TenantsService {
   // Every tenant route resolves its tenant first; a short cache keeps that off the database on hot paths.
   private readonly cache = new Map<string, { tenant: Tenant; at: number }>();
 
-  constructor(@InjectRepository(Tenant) private readonly tenants: Repository<Tenant>) {}
+  constructor(
+    @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
+    private readonly changes: TenantChanges,
+  ) {
+    changes.listen((change) => this.forgetLocally(change));
+  }
 
   async create(dto: CreateTenantDto): Promise<TenantView> {
     if (dto.uid && (await this.tenants.existsBy({ uid: dto.uid }))) throw new ConflictError(`a tenant with uid "${dto.uid}" exists`, 'uid');
@@ -24,6 +31,7 @@ export class TenantsService {
       uid: dto.uid ?? null,
       metadata: dto.metadata ?? {},
       publishRateLimitPerSecond: dto.publishRateLimitPerSecond ?? null,
+      endpointRateLimitPerSecond: dto.endpointRateLimitPerSecond ?? null,
     });
     try {
       await this.tenants.save(tenant);
@@ -53,30 +61,40 @@ export class TenantsService {
     return tenant;
   }
 
-  async update(tenant: Tenant, dto: UpdateTenantDto): Promise<TenantView> {
+  /** `byAdmin`: false for the tenant's own key, which may not write the admin-only fields (403 naming them, nothing changed). */
+  async update(tenant: Tenant, dto: UpdateTenantDto, byAdmin: boolean): Promise<TenantView> {
+    const forbidden = byAdmin ? [] : adminOnlyFieldsIn(dto);
+    if (forbidden.length) {
+      const error = new ForbiddenError(`${forbidden.join(', ')} may be changed only with the admin key`);
+      error.details = forbidden.map((field) => ({ field, message: `${field} may be changed only with the admin key` }));
+      throw error;
+    }
     const changes: Partial<Tenant> = { updatedAt: new Date() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.uid !== undefined) changes.uid = dto.uid;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata;
     if (dto.publishRateLimitPerSecond !== undefined) changes.publishRateLimitPerSecond = dto.publishRateLimitPerSecond;
+    if (dto.endpointRateLimitPerSecond !== undefined) changes.endpointRateLimitPerSecond = dto.endpointRateLimitPerSecond;
     try {
       await this.tenants.save({ ...tenant, ...changes });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') throw new ConflictError(`a tenant with uid "${dto.uid}" exists`, 'uid');
       throw error;
     }
-    this.forget(tenant);
+    await this.changes.changed(tenant);
     return TenantView.of(await this.tenants.findOneByOrFail({ id: tenant.id }));
   }
 
   async remove(tenant: Tenant): Promise<void> {
     // Endpoints, events, deliveries, attempts and keys go with it (ON DELETE CASCADE).
     await this.tenants.delete({ id: tenant.id });
-    this.forget(tenant);
+    await this.changes.changed(tenant);
   }
 
-  private forget(tenant: Tenant): void {
-    this.cache.delete(tenant.id);
-    if (tenant.uid) this.cache.delete(tenant.uid);
+  /** Every entry of the tenant goes, under its id, its uid and any uid it had before. */
+  private forgetLocally(change: TenantChange): void {
+    if (change === 'all') return this.cache.clear();
+    for (const [key, entry] of this.cache) if (entry.tenant.id === change.tenantId) this.cache.delete(key);
+    if (change.uid) this.cache.delete(change.uid);
   }
 }

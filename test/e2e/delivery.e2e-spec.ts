@@ -31,6 +31,7 @@ describe('delivery pipeline', () => {
     await createEndpoint(api(), tenant.id, { url: `${receiver.url}/c`, eventTypes: ['user.created'] });
     const payload = { amount: 4200, currency: 'EUR', note: 'naïve café ☕', nested: { list: [1, 2.5, null, true] } };
 
+    const publishedAt = Math.floor(Date.now() / 1000);
     const event = await publish(api(), tenant.id, 'invoice.paid', payload);
     expect(event).toMatchObject({ id: expect.stringMatching(/^evt_/), eventType: 'invoice.paid', deliveryCount: 2 });
 
@@ -43,7 +44,10 @@ describe('delivery pipeline', () => {
       expect(request.headers['content-type']).toBe('application/json');
       expect(request.headers['user-agent']).toMatch(/^Herald\//);
       expect(request.headers['webhook-id']).toBe(event.id);
-      expect(Math.abs(Number(request.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
+      // The attempt's own time: not before the publish, not after the receiver got it (whole seconds).
+      const timestamp = Number(request.headers['webhook-timestamp']);
+      expect(timestamp).toBeGreaterThanOrEqual(publishedAt);
+      expect(timestamp).toBeLessThanOrEqual(Math.ceil(request.at / 1000));
       expect(new Webhook(endpoint.secret).verify(request.body, request.headers as Record<string, string>)).toEqual(payload);
       expect(() => new Webhook(a === endpoint ? b.secret : a.secret).verify(request.body, request.headers as Record<string, string>)).toThrow();
     }
@@ -59,9 +63,9 @@ describe('delivery pipeline', () => {
     await waitFor('three requests', () => receiver.received.length >= 3, 15_000);
     const [first, second, third] = receiver.received;
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([event.id]));
-    // 300 ms then 600 ms, each ±20 %.
+    // 300 ms then 600 ms, each ±20 %: never earlier (a busy machine can only make them later; the
+    // schedule's upper side is retry-delay.spec.ts's to check, with no clock involved).
     expect(second.at - first.at).toBeGreaterThanOrEqual(240);
-    expect(second.at - first.at).toBeLessThan(1500);
     expect(third.at - second.at).toBeGreaterThanOrEqual(480);
 
     const [d] = await waitFor('succeeded', async () => {
@@ -116,8 +120,9 @@ describe('delivery pipeline', () => {
     expect(d.lastError).toBe('timeout');
     const [attempt] = (await api().get(`/v1/tenants/${tenant.id}/deliveries/${d.id}/attempts`)).body.data;
     expect(attempt).toMatchObject({ error: 'timeout', statusCode: null });
+    // Ended by its deadline (the receiver never answers), not before it; how late a busy machine fires
+    // the timer is not the sender's doing.
     expect(attempt.durationMs).toBeGreaterThanOrEqual(480);
-    expect(attempt.durationMs).toBeLessThan(2000);
   });
 
   it('disables the endpoint on 410 Gone and dead-letters the delivery', async () => {
@@ -164,7 +169,7 @@ describe('delivery pipeline', () => {
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.secret;
     expect(newSecret).not.toBe(endpoint.secret);
-    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toEqual({ secret: newSecret });
+    expect((await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body).toMatchObject({ secret: newSecret, previousSecretSignsUntil: expect.any(String) });
 
     await publish(api(), tenant.id, 'a.b', { rotated: true });
     await waitFor('receipt', () => receiver.received.length === 1);
@@ -197,9 +202,9 @@ describe('delivery pipeline', () => {
     receiver.always({ status: 200 });
     const res = await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ count: 2 });
+    expect(res.body).toEqual({ count: 2, id: expect.stringMatching(/^rpl_/) });
     await waitFor('both succeeded', async () => (await api().get(`/v1/tenants/${tenant.id}/deliveries?status=succeeded`)).body.data.length === 2);
-    expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since })).body).toEqual({ count: 0 });
+    expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since })).body).toEqual({ count: 0, id: expect.stringMatching(/^rpl_/) });
     expect((await api().post(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/recover`, { since: 'yesterday' })).status).toBe(400);
   });
 

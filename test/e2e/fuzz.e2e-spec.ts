@@ -165,7 +165,9 @@ describe('fuzzing every route', () => {
         parsed.error.length > 0 &&
         typeof parsed.message === 'string' &&
         parsed.message.length > 0 &&
-        keys.every((k) => ['statusCode', 'error', 'message', 'details'].includes(k)) &&
+        typeof parsed.requestId === 'string' &&
+        parsed.requestId === res.headers.get('x-request-id') &&
+        keys.every((k) => ['statusCode', 'error', 'message', 'details', 'requestId'].includes(k)) &&
         (parsed.details === undefined || (Array.isArray(parsed.details) && parsed.details.every((d: any) => typeof d.field === 'string' && typeof d.message === 'string')));
       if (!shapeOk) throw new Error(`wrong error body: ${what}`);
       if (res.status === 400 && !parsed.details?.length) throw new Error(`400 without details naming the field: ${what}`);
@@ -175,6 +177,10 @@ describe('fuzzing every route', () => {
     if (req.method === 'POST' && res.status === 201 && req.path === '/v1/tenants') written.tenants++;
     if (req.method === 'POST' && res.status === 201 && /\/endpoints$/.test(req.path)) written.endpoints++;
     if (req.method === 'POST' && res.status === 201 && /\/api-keys$/.test(req.path)) written.api_keys++;
+    if (req.method === 'POST' && res.status === 202 && /\/send-example$/.test(req.path)) {
+      written.events++;
+      written.deliveries++;
+    }
     if (req.method === 'POST' && res.status === 202 && /\/events(\/batch)?$/.test(req.path)) {
       for (const e of parsed.data ?? [parsed]) {
         if (eventIds.has(e.id)) continue;
@@ -257,6 +263,8 @@ describe('fuzzing every route', () => {
             ['GET', '/v1/tenants/:t/sources/:bad'],
             ['DELETE', '/v1/tenants/:t/sources/:bad'],
             ['POST', '/in/:bad'],
+            ['DELETE', '/v1/tenants/:t/portal-sessions/:bad'],
+            ['POST', '/v1/tenants/:t/endpoints/:bad/send-example'],
           ),
           badId,
         )
@@ -267,6 +275,29 @@ describe('fuzzing every route', () => {
       'recover',
       fc.tuple(fc.oneof(fc.constant(ep()), badId), body({ since: '2024-01-01T00:00:00Z', until: '2030-01-01T00:00:00Z' })).map(([id, b]) => ({ method: 'POST', path: `/v1/tenants/${t()}/endpoints/${id}/recover`, ...b })),
       150,
+    );
+    await run(
+      'portal sessions',
+      body({ capabilities: ['read', 'resend'], endpointIds: [ep()], expiresInSeconds: 600 }).map((b) => ({ method: 'POST', path: `/v1/tenants/${t()}/portal-sessions`, ...b })),
+      100,
+    );
+    await run(
+      'bulk resend',
+      body({ status: 'dead', endpointId: ep(), eventType: 'fuzz.event', since: '2024-01-01T00:00:00Z', until: '2030-01-01T00:00:00Z' }).map((b) => ({
+        method: 'POST',
+        path: `/v1/tenants/${t()}/deliveries/resend`,
+        ...b,
+      })),
+      100,
+    );
+    await run('send example', body({ eventType: 'fuzz.test', payload: { a: 1 } }).map((b) => ({ method: 'POST', path: `/v1/tenants/${t()}/endpoints/${ep()}/send-example`, ...b })), 60);
+    await run(
+      'stats window',
+      fc.tuple(fc.oneof(fc.constant('24h'), fc.string({ maxLength: 8 })), fc.oneof(fc.constant('1h'), fc.string({ maxLength: 8 }))).map(([w, st]) => ({
+        method: 'GET',
+        path: `/v1/tenants/${t()}/endpoints/${ep()}/stats?window=${encodeURIComponent(w)}&step=${encodeURIComponent(st)}`,
+      })),
+      100,
     );
     await run('api keys', body({}).map((b) => ({ method: 'POST', path: `/v1/tenants/${t()}/api-keys`, ...b })), 50);
     await run(

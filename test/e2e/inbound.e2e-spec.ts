@@ -90,7 +90,7 @@ describe('inbound sources', () => {
 
       const tampered = await ingest(source.id, payload.replace('4200', '1'), headers);
       expect(tampered.status).toBe(401);
-      expect(tampered.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'the request could not be verified: signature mismatch' });
+      expect(tampered.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'the request could not be verified: signature mismatch', requestId: expect.any(String) });
       const unsigned = await ingest(source.id, payload, { 'content-type': 'application/json' });
       expect(unsigned.status).toBe(401);
       expect(await herald.sql('SELECT id FROM events WHERE tenant_id = $1', [tenant.id])).toEqual([{ id: first.body.eventId }]);
@@ -286,7 +286,7 @@ describe('inbound sources', () => {
       expect((await requestsOf(tenant.id, source.id)).data[0]).toMatchObject({ accepted: false, statusCode: 413 });
 
       const unknown = await ingest('src_01JAAAAAAAAAAAAAAAAAAAAAAA', '{}', { 'content-type': 'application/json' });
-      expect(unknown).toEqual({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'source src_01JAAAAAAAAAAAAAAAAAAAAAAA not found' } });
+      expect(unknown).toEqual({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'source src_01JAAAAAAAAAAAAAAAAAAAAAAA not found', requestId: expect.any(String) } });
       expect((await ingest('nope', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(404);
     });
   });
@@ -411,6 +411,7 @@ describe('inbound sources', () => {
         error: 'Unsupported Media Type',
         message: 'content-type must be application/json',
         details: [{ field: 'body', message: 'content-type must be application/json' }],
+        requestId: expect.any(String),
       });
       expect((await api().request('POST', path, 'hello', { 'content-type': 'text/plain' })).status).toBe(415);
       expect((await api().get(path)).body.data).toEqual([]);

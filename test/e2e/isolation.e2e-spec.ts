@@ -85,6 +85,14 @@ describe('tenant isolation', () => {
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/secret/rotate` },
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/recover`, body: { since: '2000-01-01T00:00:00Z' } },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/stats` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/stats?window=24h&step=1h` },
+    { method: 'POST', path: (t, i) => `/v1/tenants/${t}/endpoints/${i.endpointId}/send-example`, body: {} },
+    { method: 'GET', path: (t) => `/v1/tenants/${t}/stats` },
+    { method: 'POST', path: (t) => `/v1/tenants/${t}/deliveries/resend`, body: { status: 'dead' } },
+    { method: 'POST', path: (t) => `/v1/tenants/${t}/portal-sessions`, body: {} },
+    { method: 'GET', path: (t) => `/v1/tenants/${t}/portal-sessions` },
+    { method: 'DELETE', path: (t) => `/v1/tenants/${t}/portal-sessions/ps_01JAAAAAAAAAAAAAAAAAAAAAAA` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries?eventType=iso.test&endpointId=${i.endpointId}`, filter: true },
     { method: 'POST', path: (t) => `/v1/tenants/${t}/events`, body: { eventType: 'iso.test', payload: {} } },
     { method: 'POST', path: (t) => `/v1/tenants/${t}/events/batch`, body: { events: [{ eventType: 'iso.test', payload: {} }] } },
     { method: 'GET', path: (t) => `/v1/tenants/${t}/events` },
@@ -93,6 +101,7 @@ describe('tenant isolation', () => {
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries?endpointId=${i.endpointId}`, filter: true },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts` },
+    { method: 'GET', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/attempts/att_01JAAAAAAAAAAAAAAAAAAAAAAA/request` },
     { method: 'POST', path: (t, i) => `/v1/tenants/${t}/deliveries/${i.deliveryId}/resend` },
     { method: 'GET', path: (t) => `/v1/tenants/${t}/sources` },
     { method: 'GET', path: (t, i) => `/v1/tenants/${t}/sources/${i.sourceId}` },
@@ -131,14 +140,15 @@ describe('tenant isolation', () => {
           expect(res.body).toMatchObject({ statusCode: expected, error: expect.any(String), message: expect.any(String) });
           // Only the ids the request itself named may come back (as in "tenant <id> not found"), and the
           // answer must be the very one a tenant or resource that does not exist gets.
-          const text = JSON.stringify(res.body);
+          // Every answer has its own request id; the rest must be the very same.
+          const text = JSON.stringify({ ...res.body, requestId: undefined });
           for (const s of secrets) {
             if (text.includes(s) && !path.includes(s)) throw new Error(`${route.method} ${path} leaked ${s === b.secret ? 'the secret' : s}: ${text}`);
           }
           const named = [b.id, b.uid, b.endpointId, b.eventId, b.deliveryId, a.endpointId, a.eventId, a.deliveryId].filter((id) => path.includes(id));
           const fake = (text: string) => named.reduce((t, id) => t.split(id).join(fakeId(id)), text);
           const missing = await attacker.request(route.method, fake(path), route.body);
-          expect({ status: res.status, body: fake(text) }).toEqual({ status: missing.status, body: JSON.stringify(missing.body) });
+          expect({ status: res.status, body: fake(text) }).toEqual({ status: missing.status, body: JSON.stringify({ ...missing.body, requestId: undefined }) });
         },
       ),
       { numRuns: 400 },
@@ -147,7 +157,35 @@ describe('tenant isolation', () => {
     expect(await snapshot(b)).toEqual(before);
     // B still works with its own key.
     const own = new ApiClient(herald.url, b.key);
-    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret });
+    expect((await own.get(`/v1/tenants/${b.id}/endpoints/${b.endpointId}/secret`)).body).toEqual({ secret: b.secret, previousSecretSignsUntil: null });
+  });
+
+  it("answers 403 naming the field when a tenant key sets any of its tenant's admin-only fields, and changes nothing", async () => {
+    const own = herald.api.as(a.key);
+    const before = await snapshot(a);
+    const adminOnly = {
+      uid: fc.oneof(fc.constant(b.uid), fc.constant(null), fc.stringMatching(/^[a-z0-9-]{1,20}$/)),
+      publishRateLimitPerSecond: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 1_000_000 })),
+      metadata: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(adminOnly, { requiredKeys: [] }).filter((fields) => Object.keys(fields).length > 0),
+        fc.option(fc.constant('renamed by the tenant'), { nil: undefined }),
+        fc.constantFrom(a.id, a.uid),
+        async (fields, name, path) => {
+          const body = name === undefined ? fields : { ...fields, name };
+          const res = await own.patch(`/v1/tenants/${path}`, body);
+          expect({ body, status: res.status }).toEqual({ body, status: 403 });
+          expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(Object.keys(fields).sort());
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(await snapshot(a)).toEqual(before);
+    // The admin key may set them all; the tenant key may still rename its tenant.
+    expect((await own.patch(`/v1/tenants/${a.id}`, { name: 'alpha renamed' })).status).toBe(200);
+    expect((await herald.api.patch(`/v1/tenants/${a.id}`, { publishRateLimitPerSecond: 1000, metadata: { plan: 'pro' } })).status).toBe(200);
   });
 
   it('answers 401 to a missing, malformed or unknown key on every tenant route', async () => {

@@ -2,12 +2,16 @@ import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { AttemptRecord, AttemptRecorder } from '../../src/deliveries/attempt-recorder';
-import { DeliveryStateLoader } from '../../src/deliveries/delivery-state-loader';
+import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { createTestDatabase } from '../support/database';
 
 jest.setTimeout(30_000);
 
-describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
+/** What `record` answers: recorded (no resend waiting), or not recorded (stale). */
+const YES = { recorded: true, resendFollows: false };
+const NO = { recorded: false };
+
+describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   let drop: () => Promise<void>;
   let db: DataSource;
   let tenantId: string;
@@ -68,7 +72,9 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
       durationMs: 12.4,
       statusCode: 200,
       responseBody: 'ok',
+      responseBodyEncoding: 'utf8',
       responseHeaders: { 'content-type': 'text/plain' },
+      responseHeadersBase64: null,
       error: null,
       status: 'succeeded',
       nextAttemptAt: null,
@@ -97,7 +103,7 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
     const records = ids.map((id) => success(id, ep));
     const results = await Promise.all(records.map((r) => recorder.record(r)));
 
-    expect(results).toEqual(ids.map(() => true));
+    expect(results).toEqual(ids.map(() => YES));
     // The first flushes at once; the others wait for it and share the next statement.
     expect(statements()).toBeLessThanOrEqual(2);
     const rows = await db.query(`SELECT status, attempt_count, next_trigger, last_status_code, last_error, next_attempt_at FROM deliveries WHERE id = ANY($1)`, [ids]);
@@ -121,14 +127,14 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
     const stale = recorder.record(success(moved, ep, 2));
     const a = recorder.record(success(fresh, ep));
     const b = recorder.record(success(fresh, ep));
-    expect(await first).toBe(true);
-    expect(await stale).toBe(false);
-    expect([await a, await b].sort()).toEqual([false, true]);
+    expect(await first).toEqual(YES);
+    expect(await stale).toEqual(NO);
+    expect([await a, await b].map((r) => r.recorded).sort()).toEqual([false, true]);
     expect(await db.query(`SELECT attempt_number FROM attempts WHERE delivery_id = $1`, [fresh])).toEqual([{ attempt_number: 1 }]);
     expect(await db.query(`SELECT count(*)::int AS n FROM attempts WHERE delivery_id = $1`, [moved])).toEqual([{ n: 0 }]);
     expect(await db.query(`SELECT status, attempt_count FROM deliveries WHERE id = $1`, [moved])).toEqual([{ status: 'pending', attempt_count: 2 }]);
     // Later, the same attempt again (a re-run job): not recorded.
-    expect(await recorder.record(success(fresh, ep))).toBe(false);
+    expect(await recorder.record(success(fresh, ep))).toEqual(NO);
   });
 
   it("resets an endpoint's health in the same statement, only when asked and only if the attempt is recorded", async () => {
@@ -141,7 +147,7 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
       recorder.record(success(await delivery(untouched), untouched)),
       recorder.record(success(await delivery(staleReset, 3), staleReset, 1, { resetEndpointHealth: true })),
     ]);
-    expect(results).toEqual([true, true, false]);
+    expect(results).toEqual([YES, YES, NO]);
     const health = async (id: string) =>
       (await db.query(`SELECT consecutive_failures, failing_since IS NOT NULL AS failing, circuit_phase, circuit_until, circuit_cooldown_ms FROM endpoints WHERE id = $1`, [id]))[0];
     expect(await health(open)).toEqual({ consecutive_failures: 0, failing: false, circuit_phase: null, circuit_until: null, circuit_cooldown_ms: null });
@@ -161,7 +167,7 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
         recorder.record(success(retry, ep, 1, { ...failed, status: 'pending', nextAttemptAt: next })),
         recorder.record(success(dead, ep, 5, { ...failed, status: 'dead' })),
       ]),
-    ).toEqual([true, true]);
+    ).toEqual([YES, YES]);
     const rows = await db.query(`SELECT id, status, attempt_count, next_attempt_at, last_error, last_status_code FROM deliveries WHERE id = ANY($1) ORDER BY attempt_count`, [[retry, dead]]);
     expect(rows).toEqual([
       { id: retry, status: 'pending', attempt_count: 1, next_attempt_at: next, last_error: 'HTTP 500', last_status_code: 500 },
@@ -169,18 +175,20 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
     ]);
   });
 
-  it("fails only the bad member of a failed group; a failure of the database reaches every caller", async () => {
+  it('records an answer PostgreSQL will not store without its response, saying so, and fails no other member', async () => {
     const ep = await endpoint();
     const recorder = new AttemptRecorder(db);
     const first = recorder.record(success(await delivery(ep), ep));
     const good = await delivery(ep);
     const bad = await delivery(ep);
-    // trigger is varchar(16): this row makes its group's statement fail.
-    const results = await Promise.allSettled([recorder.record(success(good, ep)), recorder.record(success(bad, ep, 1, { trigger: 'x'.repeat(40) }))]);
-    expect(await first).toBe(true);
-    expect(results[0]).toEqual({ status: 'fulfilled', value: true });
-    expect(results[1].status).toBe('rejected');
-    expect(await db.query(`SELECT status FROM deliveries WHERE id = $1`, [bad])).toEqual([{ status: 'pending' }]);
+    // PostgreSQL refuses \u0000 in text: this row makes its group's statement fail, then its own.
+    const results = await Promise.all([recorder.record(success(good, ep)), recorder.record(success(bad, ep, 1, { responseBody: 'a\u0000b', responseHeaders: { 'x-odd': 'a\u0000' } }))]);
+    expect(await first).toEqual(YES);
+    expect(results).toEqual([YES, YES]);
+    expect(await db.query(`SELECT status FROM deliveries WHERE id = $1`, [bad])).toEqual([{ status: 'succeeded' }]);
+    const [stored] = await db.query(`SELECT status_code, response_body, response_headers, error FROM attempts WHERE delivery_id = $1`, [bad]);
+    expect(stored).toMatchObject({ status_code: 200, response_body: null, response_headers: null });
+    expect(stored.error).toMatch(/^response not stored: /);
 
     const down = Object.create(db) as DataSource;
     down.query = (() => Promise.reject(new Error('connection terminated'))) as DataSource['query'];
@@ -190,21 +198,52 @@ describe('AttemptRecorder and DeliveryStateLoader against PostgreSQL', () => {
     expect((all[3] as PromiseRejectedResult).reason.message).toBe('connection terminated');
   });
 
-  it('loads the states of deliveries asked for together in one query', async () => {
+  it('claims deliveries asked for together in one statement; a claimed, stale, early or duplicate one is not claimed again', async () => {
     const ep = await endpoint();
     const ids = await Promise.all(Array.from({ length: 20 }, () => delivery(ep)));
+    const later = await delivery(ep);
+    await db.query(`UPDATE deliveries SET next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [later]);
     let statements = 0;
     const spy = Object.create(db) as DataSource;
     spy.query = ((...args: Parameters<DataSource['query']>) => {
       statements++;
       return db.query(...args);
     }) as DataSource['query'];
-    const loader = new DeliveryStateLoader(spy);
-    const states = await Promise.all([...ids, ids[0], 'dlv_missing'].map((id) => loader.load(id)));
+    const store = new DeliveryStore(spy);
+    const claims = await Promise.all([...ids, ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)));
     expect(statements).toBe(1);
-    expect(states.slice(0, 20).map((s) => s!.id)).toEqual(ids);
-    expect(states[0]).toMatchObject({ event_id: eventId, endpoint_id: ep, status: 'pending', attempt_count: 0, next_trigger: 'initial', payload: '{"n":1}', source_headers: null });
-    expect(states[20]).toBe(states[0]);
-    expect(states[21]).toBeUndefined();
+    expect(claims.slice(0, 20).map((c) => c!.id)).toEqual(ids);
+    expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null });
+    expect(claims.slice(20)).toEqual([undefined, undefined, undefined]);
+    // Claimed: no second run gets it until the claim is let go (recorded, deferred, or lapsed).
+    expect(await store.claim(ids[1], 1, 30_000)).toBeUndefined();
+    expect(await store.claim(ids[1], 2, 30_000)).toBeUndefined();
+    expect(await store.defer(ids[1], 0, 0)).toBe(true);
+    expect(await store.claim(ids[1], 1, 30_000)).toMatchObject({ id: ids[1] });
+    const [row] = await db.query(`SELECT claimed_until > now() AS claimed FROM deliveries WHERE id = $1`, [ids[1]]);
+    expect(row.claimed).toBe(true);
+    // Recording lets the claim go.
+    await new AttemptRecorder(db).record(success(ids[1], ep));
+    expect(await db.query(`SELECT claimed_until FROM deliveries WHERE id = $1`, [ids[1]])).toEqual([{ claimed_until: null }]);
+  });
+
+  it('parks only where the endpoint is still disabled, judged by its row', async () => {
+    const ep = await endpoint();
+    const id = await delivery(ep);
+    const store = new DeliveryStore(db);
+    expect(await store.park(id, 0)).toBe('enabled');
+    await db.query(`UPDATE endpoints SET disabled = true WHERE id = $1`, [ep]);
+    expect(await store.park(id, 0)).toBe('parked');
+    expect(await db.query(`SELECT next_attempt_at FROM deliveries WHERE id = $1`, [id])).toEqual([{ next_attempt_at: null }]);
+    expect(await store.park(id, 5)).toBe('moved');
+  });
+
+  it('makes the attempt after one in flight a manual one when a resend was asked for meanwhile', async () => {
+    const ep = await endpoint();
+    const id = await delivery(ep);
+    await db.query(`UPDATE deliveries SET resend_requested = true WHERE id = $1`, [id]);
+    expect(await new AttemptRecorder(db).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true });
+    const [row] = await db.query(`SELECT status, attempt_count, next_trigger, resend_requested, next_attempt_at <= now() AS due FROM deliveries WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'pending', attempt_count: 1, next_trigger: 'manual', resend_requested: false, due: true });
   });
 });

@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +71,25 @@ export class PostgresServer {
   /** `immediate` is a crash: no checkpoint, every connection cut at once. */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     await pg('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', 'stop']).catch(() => undefined);
+  }
+
+  /**
+   * SIGSTOP (or SIGCONT) to the server and every backend: a server that accepts connections but never
+   * answers, as behind a dead network path, so clients meet their connect and statement timeouts.
+   */
+  freeze(resume = false): void {
+    const postmaster = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((pid) => {
+        try {
+          return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    for (const pid of [postmaster, ...children]) process.kill(pid, resume ? 'SIGCONT' : 'SIGSTOP');
   }
 
   /** A new database on this server, migrated. */

@@ -18,6 +18,11 @@ export class DeliveryQuery extends PageQuery {
   @Matches(/^evt_[0-9A-Z]{26}$/, { message: 'eventId must be an event id (evt_…)' })
   eventId?: string;
 
+  @ApiPropertyOptional({ description: 'exact event type' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType?: string;
+
   @ApiPropertyOptional({ description: 'ISO-8601; deliveries created at or after' })
   @IsOptional()
   @IsString()
@@ -51,8 +56,14 @@ export class AttemptView {
   @ApiProperty() startedAt: string;
   @ApiProperty() durationMs: number;
   @ApiProperty({ nullable: true, type: Number, description: 'null when no response arrived' }) statusCode: number | null;
-  @ApiProperty({ nullable: true, type: String, description: 'the first 4 KiB' }) responseBody: string | null;
-  @ApiProperty({ nullable: true, type: 'object', additionalProperties: { type: 'string' } }) responseHeaders: Record<string, string> | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the first 4 KiB of the body: as text when it was valid UTF-8 without NUL, else base64 (see responseBodyEncoding)' })
+  responseBody: string | null;
+  @ApiProperty({ nullable: true, enum: ['utf8', 'base64'], description: 'how responseBody is kept: utf8 text, or base64 of the bytes (binary, gzip, NUL bytes, invalid UTF-8); null without a body' })
+  responseBodyEncoding: 'utf8' | 'base64' | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: { type: 'string' }, description: 'response headers (at most 8 KiB of them)' })
+  responseHeaders: Record<string, string> | null;
+  @ApiProperty({ type: [String], description: 'names of responseHeaders whose values are base64 of their bytes (they held control characters)' })
+  responseHeadersBase64: string[];
   @ApiProperty({
     nullable: true,
     type: String,

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsNumber,
   IsOptional,
@@ -18,10 +19,17 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import type { SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
-import { secretProblem } from '../../deliveries/signature';
-import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
+import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
+import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
+import { IsPayloadFilter } from '../filter/is-payload-filter';
+import { compileTransformation } from '../../transformations/transformation';
+import { endpointHeadersProblem } from '../endpoint-headers';
+import { CHANNEL_PATTERN } from '../subscription';
+
+export const ENDPOINT_UID_PATTERN = /^(?!ep_)[A-Za-z0-9_.:@-]{1,256}$/;
 
 function IsEndpointUrl() {
   return (target: object, propertyName: string) =>
@@ -50,26 +58,33 @@ function IsWebhookSecret() {
     });
 }
 
-// Headers Herald sets itself or that would break the request.
-const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|keep-alive|upgrade|te|trailer|user-agent)$/i;
+function IsTransformation() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTransformation',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) => value === null || (typeof value === 'string' && compileTransformation(value).ok),
+        defaultMessage: (args: ValidationArguments) => {
+          if (typeof args.value !== 'string') return `${args.property} must be a JSONata expression (a string) or null`;
+          const compiled = compileTransformation(args.value);
+          return `${args.property}: ${compiled.ok ? 'invalid' : compiled.error}`;
+        },
+      },
+    });
+}
 
-function IsExtraHeaders() {
+/** Extra headers that every delivery can carry: see endpointHeadersProblem for what is refused and why. */
+export function IsExtraHeaders() {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isExtraHeaders',
       target: target.constructor,
       propertyName,
       validator: {
-        validate(value: unknown) {
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-          const entries = Object.entries(value as Record<string, unknown>);
-          return (
-            entries.length <= 50 &&
-            entries.every(([name, v]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/.test(name) && !RESERVED_HEADERS.test(name) && typeof v === 'string' && v.length <= 4096 && !/[\r\n\0]/.test(v))
-          );
-        },
-        defaultMessage: (args: ValidationArguments) =>
-          `${args.property} must map valid header names (not webhook-*, content-type, host, user-agent or hop-by-hop headers) to single-line strings`,
+        validate: (value: unknown) => endpointHeadersProblem(value) === null,
+        defaultMessage: (args: ValidationArguments) => `${args.property}: ${endpointHeadersProblem(args.value) ?? 'invalid'}`,
       },
     });
 }
@@ -120,6 +135,24 @@ class EndpointFields {
   @Matches(EVENT_TYPE_FILTER_PATTERN, { each: true, message: 'eventTypes entries must be event types (A-Z a-z 0-9 _ . : -, up to 128) optionally ending in .*' })
   eventTypes?: string[];
 
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id" })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @Matches(ENDPOINT_UID_PATTERN, { message: 'uid must be 1-256 characters of A-Z a-z 0-9 _ . : @ - and must not start with ep_' })
+  uid?: string | null;
+
+  @ApiPropertyOptional({ type: [String], default: [], maxItems: 10, description: 'empty: every event; otherwise only events with a channel in common (events without channels are not sent here)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'channels entries must be 1-128 characters of A-Z a-z 0-9 _ . : # -' })
+  channels?: string[];
+
+  @ApiPropertyOptional({ enum: ['webhook', 'svix'], default: 'webhook', description: 'names of the id, timestamp and signature headers: webhook-* (Standard Webhooks) or svix-* (receivers written against Svix)' })
+  @IsOptional()
+  @IsIn(['webhook', 'svix'])
+  signatureHeaders?: SignatureHeaders;
+
   @ApiPropertyOptional({ default: false, description: 'a disabled endpoint gets no new deliveries; its pending ones wait' })
   @IsOptional()
   @IsBoolean()
@@ -166,6 +199,46 @@ class EndpointFields {
   @AsParsed()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    default: null,
+    example: { data: { amount: { $gte: 1000 } }, $eventType: { $startsWith: 'invoice.' } },
+    description:
+      'payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it',
+  })
+  @IsOptional()
+  @AsParsed()
+  @IsPayloadFilter()
+  filter?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    default: null,
+    example: '{"type": eventType, "amount": payload.data.amount / 100}',
+    description:
+      'JSONata expression over {eventType, payload}: its result is the JSON body this endpoint receives (and what is signed). Evaluated at send time with a 50 ms limit and a 1 MiB output limit; a failure fails the attempt with error `transformation_failed: …`. At most 8192 characters; null removes it',
+  })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string | null;
+
+  @ApiPropertyOptional({
+    enum: SIGNING_SCHEMES,
+    default: 'hmac',
+    description:
+      'hmac: a shared whsec_ secret, `v1,` signatures. ed25519: Herald signs with a private key it keeps and shows the public key (whpk_…) as the secret, `v1a,` signatures. Changing it on an existing endpoint is a rotation: the old secret keeps signing beside the new one for 24 h',
+  })
+  @IsOptional()
+  @IsIn(SIGNING_SCHEMES)
+  signing?: SigningScheme;
+  @ApiPropertyOptional({ default: false, description: "deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)" })
+  @IsOptional()
+  @IsBoolean()
+  sendTraceparent?: boolean;
 }
 
 export class CreateEndpointDto extends EndpointFields {
@@ -173,7 +246,7 @@ export class CreateEndpointDto extends EndpointFields {
   @IsEndpointUrl()
   url: string;
 
-  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out' })
+  @ApiPropertyOptional({ description: 'whsec_ + base64 of 24-64 random bytes; generated when left out (always generated for ed25519)' })
   @IsOptional()
   @IsWebhookSecret()
   secret?: string;
@@ -197,7 +270,10 @@ export class EndpointView {
   @ApiProperty() id: string;
   @ApiProperty() tenantId: string;
   @ApiProperty() url: string;
+  @ApiProperty({ nullable: true, type: String }) uid: string | null;
   @ApiProperty() description: string;
+  @ApiProperty({ type: [String] }) channels: string[];
+  @ApiProperty({ enum: ['webhook', 'svix'] }) signatureHeaders: string;
   @ApiProperty({ type: [String] }) eventTypes: string[];
   @ApiProperty() disabled: boolean;
   @ApiProperty({ nullable: true, enum: ['manual', 'gone', 'failing'] }) disabledReason: string | null;
@@ -207,12 +283,16 @@ export class EndpointView {
   @ApiProperty({ type: RetryPolicyView }) retryPolicy: RetryPolicyView;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) filter: Record<string, unknown> | null;
+  @ApiProperty({ type: String, nullable: true }) transformation: string | null;
+  @ApiProperty({ enum: SIGNING_SCHEMES }) signing: SigningScheme;
+  @ApiProperty() sendTraceparent: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }
 
 export class EndpointWithSecretView extends EndpointView {
-  @ApiProperty({ description: 'shown on creation; later with GET …/secret' }) secret: string;
+  @ApiProperty({ description: 'shown on creation; later with GET …/secret. For ed25519, the public key (whpk_…)' }) secret: string;
 }
 
 export class RecoverDto {
@@ -226,4 +306,40 @@ export class RecoverDto {
   @IsString()
   @Matches(/^\d{4}-\d{2}-\d{2}T/, { message: 'until must be an ISO-8601 date-time' })
   until?: string;
+}
+
+export class EventSampleDto {
+  @ApiProperty({ example: 'invoice.paid' })
+  @IsString()
+  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
+  eventType: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { data: { amount: 1500 } } })
+  @AsParsed()
+  @IsJsonObject(262144)
+  payload: Record<string, unknown>;
+}
+
+export class FilterTestView {
+  @ApiProperty() matches: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'the clause that failed; null when the filter matches' }) reason: string | null;
+}
+
+export class TransformationTestDto extends EventSampleDto {
+  @ApiPropertyOptional({ type: String, description: "an expression to try before saving it; the endpoint's own when left out" })
+  @IsOptional()
+  @IsTransformation()
+  transformation?: string;
+}
+
+export class TransformationTestView {
+  @ApiProperty({ description: 'whether the transformation produced a body' }) ok: boolean;
+  @ApiPropertyOptional({ description: 'the body the endpoint would receive (the payload itself when it has no transformation)' }) result?: unknown;
+  @ApiPropertyOptional({ description: 'why it failed: what an attempt would log after `transformation_failed: `' }) error?: string;
+}
+
+export class EndpointSecretView {
+  @ApiProperty({ description: 'the current signing secret (whsec_…); for ed25519, the public key (whpk_…)' }) secret: string;
+  @ApiProperty({ nullable: true, type: String, description: 'after a rotation: until when the previous secret still signs beside it (both signatures sent); else null' })
+  previousSecretSignsUntil: string | null;
 }

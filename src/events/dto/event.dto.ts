@@ -1,9 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { CHANNEL_PATTERN } from '../../endpoints/subscription';
 import { AsParsed } from '../../common/validation';
 import { PageQuery } from '../../common/pagination';
 import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
+
+/** The most events one batch request may carry. */
+export const MAX_BATCH_EVENTS = 500;
 
 export class PublishEventDto {
   @ApiProperty({ example: 'invoice.paid', pattern: EVENT_TYPE_PATTERN.source })
@@ -21,13 +25,20 @@ export class PublishEventDto {
   @IsString()
   @Length(1, 256)
   idempotencyKey?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 10, description: 'only endpoints with a channel in common get the event; endpoints without channels get every event' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'channels entries must be 1-128 characters of A-Z a-z 0-9 _ . : # -' })
+  channels?: string[];
 }
 
 export class PublishBatchDto {
-  @ApiProperty({ type: [PublishEventDto], maxItems: 500 })
+  @ApiProperty({ type: [PublishEventDto], maxItems: MAX_BATCH_EVENTS })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(500)
+  @ArrayMaxSize(MAX_BATCH_EVENTS)
   @ValidateNested({ each: true })
   @Type(() => PublishEventDto)
   events: PublishEventDto[];
@@ -48,6 +59,7 @@ export class EventView {
   @ApiProperty() id: string;
   @ApiProperty() eventType: string;
   @ApiProperty({ nullable: true, type: String }) idempotencyKey: string | null;
+  @ApiProperty({ nullable: true, type: [String] }) channels: string[] | null;
   @ApiProperty() createdAt: string;
 }
 

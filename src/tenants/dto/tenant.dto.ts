@@ -31,6 +31,14 @@ export class CreateTenantDto {
   @Min(1)
   @Max(1_000_000)
   publishRateLimitPerSecond?: number | null;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, description: "the rateLimitPerSecond of this tenant's endpoints created without one (Svix's application throttleRate)" })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  endpointRateLimitPerSecond?: number | null;
 }
 
 export class UpdateTenantDto {
@@ -60,6 +68,14 @@ export class UpdateTenantDto {
   @Min(1)
   @Max(1_000_000)
   publishRateLimitPerSecond?: number | null;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1 })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  endpointRateLimitPerSecond?: number | null;
 }
 
 export class TenantView {
@@ -68,6 +84,7 @@ export class TenantView {
   @ApiProperty() name: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: Number }) publishRateLimitPerSecond: number | null;
+  @ApiProperty({ nullable: true, type: Number }) endpointRateLimitPerSecond: number | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
@@ -78,6 +95,7 @@ export class TenantView {
       name: t.name,
       metadata: t.metadata,
       publishRateLimitPerSecond: t.publishRateLimitPerSecond,
+      endpointRateLimitPerSecond: t.endpointRateLimitPerSecond,
       createdAt: t.createdAt.toISOString(),
       updatedAt: t.updatedAt.toISOString(),
     };

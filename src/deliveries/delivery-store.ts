@@ -1,0 +1,184 @@
+import { Injectable, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TickBatch } from '../common/tick-batch';
+import { MetricsService } from '../metrics/metrics.service';
+import { AttemptTrigger } from './delivery.entity';
+
+/** A delivery claimed for one attempt, with what the attempt needs of its event. */
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  eventType: string;
+  /** Attempts made so far: this attempt is number attemptCount + 1. */
+  attemptCount: number;
+  trigger: AttemptTrigger;
+  /** The stored payload: the exact bytes that are signed and sent. */
+  payload: string;
+  sourceHeaders: Record<string, string> | null;
+  /** The publish request's traceparent (the attempt's span continues its trace); null when not traced. */
+  traceContext: string | null;
+}
+
+interface ClaimRequest {
+  deliveryId: string;
+  attempt: number;
+  leaseMs: number;
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  event_type: string;
+  attempt_count: number;
+  next_trigger: AttemptTrigger;
+  payload: string;
+  source_headers: Record<string, string> | null;
+  trace_context: string | null;
+}
+
+/**
+ * A job runs a little before its row's time (its slot's lead, a clock a little ahead): earlier than this and
+ * it is not the attempt's job but a stray one (say, the sweeper's, just before a deferral moved the row on).
+ */
+const EARLY_TOLERANCE = `interval '2 seconds'`;
+
+/**
+ * The delivery rows as the worker moves them: claimed for an attempt, deferred, parked or finished without
+ * one. Every statement checks the row is still where the caller saw it (pending, same attempt count), so a
+ * stale or duplicate run changes nothing.
+ */
+@Injectable()
+export class DeliveryStore {
+  private readonly claims = new TickBatch<ClaimRequest, ClaimedDelivery | undefined>((requests) => this.claimBatch(requests));
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
+  /**
+   * Claims the delivery for this attempt, or answers undefined: it moved on (purged, finished, attempted
+   * already), is not due yet, or another run holds it. The claim is the attempt's lock: it lasts until the
+   * attempt is recorded or deferred, or `leaseMs` passes (the worker died), and it is taken in the same
+   * statement that checks the row, so two runs of one attempt can never both send it. Claims of jobs that
+   * start together share one statement, which also loads the event.
+   */
+  claim(deliveryId: string, attempt: number, leaseMs: number): Promise<ClaimedDelivery | undefined> {
+    return this.claims.submit({ deliveryId, attempt, leaseMs });
+  }
+
+  /** Deliveries claimed by the last batch (a gauge for metrics). */
+  get lastClaimBatch(): number {
+    return this.claims.lastSize;
+  }
+
+  /**
+   * Moves the attempt `delayMs` later without making it and lets the claim go; false if the row moved on.
+   * A resend asked for meanwhile makes the deferred attempt a manual one.
+   */
+  async defer(id: string, attemptCount: number, delayMs: number): Promise<boolean> {
+    const [, updated] = await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $3::float / 1000), claimed_until = NULL,
+              next_trigger = CASE WHEN resend_requested THEN 'manual' ELSE next_trigger END, resend_requested = false, updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND attempt_count = $2`,
+      [id, attemptCount, Math.max(0, Math.ceil(delayMs))],
+    );
+    return updated > 0;
+  }
+
+  /**
+   * Parks the delivery (no next attempt time) while its endpoint is disabled, judged in the same statement from
+   * the endpoint's row, not from a cache: 'enabled' when the endpoint was enabled meanwhile (nothing changed).
+   */
+  async park(id: string, attemptCount: number): Promise<'parked' | 'enabled' | 'moved'> {
+    const [row]: { disabled: boolean | null; parked: number }[] = await this.db.query(
+      `WITH endpoint AS (SELECT e.disabled FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = $1),
+       parked AS (
+         UPDATE deliveries d SET next_attempt_at = NULL, claimed_until = NULL, updated_at = now()
+         WHERE d.id = $1 AND d.status = 'pending' AND d.attempt_count = $2 AND (SELECT disabled FROM endpoint)
+         RETURNING d.id
+       )
+       SELECT (SELECT disabled FROM endpoint) AS disabled, (SELECT count(*)::int FROM parked) AS parked`,
+      [id, attemptCount],
+    );
+    if (row?.parked) return 'parked';
+    return row?.disabled === false ? 'enabled' : 'moved';
+  }
+
+  /** No attempt is possible (the endpoint was deleted): dead-lettered with the reason. */
+  async finishWithoutAttempt(id: string, reason: string): Promise<boolean> {
+    const [, updated] = await this.db.query(
+      `UPDATE deliveries SET status = 'dead', last_error = $2, next_attempt_at = NULL, claimed_until = NULL, resend_requested = false, updated_at = now()
+       WHERE id = $1 AND status = 'pending'`,
+      [id, reason],
+    );
+    return updated > 0;
+  }
+
+  /**
+   * Lets a claim go without an attempt, due again now: for an attempt Herald itself cut off (a stop that ran out
+   * of grace) — not the receiver's failure, so nothing is recorded and another worker makes it.
+   */
+  async release(id: string, attemptCount: number): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries SET claimed_until = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1 AND status = 'pending' AND attempt_count = $2`,
+      [id, attemptCount],
+    );
+  }
+
+  /** Extends a claim held while waiting (for an in-flight lease); false if it was lost meanwhile. */
+  async extend(id: string, attemptCount: number, leaseMs: number): Promise<boolean> {
+    const [, updated] = await this.db.query(
+      `UPDATE deliveries SET claimed_until = now() + make_interval(secs => $3::float / 1000)
+       WHERE id = $1 AND status = 'pending' AND attempt_count = $2 AND claimed_until IS NOT NULL`,
+      [id, attemptCount, Math.ceil(leaseMs)],
+    );
+    return updated > 0;
+  }
+
+  /** The endpoint of a delivery (for jobs written before they carried it). */
+  async endpointOf(deliveryId: string): Promise<string | undefined> {
+    const [row]: { endpoint_id: string }[] = await this.db.query(`SELECT endpoint_id FROM deliveries WHERE id = $1`, [deliveryId]);
+    return row?.endpoint_id;
+  }
+
+  private async claimBatch(requests: ClaimRequest[]): Promise<(ClaimedDelivery | undefined)[]> {
+    // Two jobs of one attempt in one batch: only the first may have it.
+    this.metrics?.observeStateLoadBatch(requests.length);
+    const first = new Map<string, ClaimRequest>();
+    for (const r of requests) if (!first.has(r.deliveryId)) first.set(r.deliveryId, r);
+    const unique = [...first.values()];
+    const rows: ClaimRow[] = await this.db.query(
+      `WITH input AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS t(id, attempt, lease_ms)),
+       claimed AS (
+         UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
+         FROM input i
+         WHERE d.id = i.id AND d.status = 'pending' AND d.attempt_count = i.attempt - 1
+           AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
+           AND (d.claimed_until IS NULL OR d.claimed_until < now())
+         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger
+       )
+       SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
+      [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return requests.map((r) => {
+      const row = first.get(r.deliveryId) === r ? byId.get(r.deliveryId) : undefined;
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        eventId: row.event_id,
+        endpointId: row.endpoint_id,
+        eventType: row.event_type,
+        attemptCount: row.attempt_count,
+        trigger: row.next_trigger,
+        payload: row.payload,
+        sourceHeaders: row.source_headers,
+        traceContext: row.trace_context,
+      };
+    });
+  }
+}

@@ -1,0 +1,80 @@
+import type { JobOptions } from 'bull';
+import { DeliveryJob, DeliveryQueues, deferDelivery, deliveryJobId, readJob, shardOf } from './delivery-queues';
+
+/** A stand-in for the shard queues that records what is added, and keeps the first job of an id as Bull does. */
+function fakeQueues(shards: number) {
+  const added: { shard: number; data: DeliveryJob; opts: JobOptions }[] = [];
+  const queues = Array.from({ length: shards }, (_, shard) => ({
+    add: async (data: DeliveryJob, opts: JobOptions) => {
+      if (!added.some((a) => a.opts.jobId === opts.jobId)) added.push({ shard, data, opts });
+    },
+  }));
+  return { queues: queues as unknown as DeliveryQueues, added };
+}
+
+describe('readJob', () => {
+  it('reads a version 1 job as it is, and one of a version it does not know as nothing', () => {
+    const v1 = { v: 1, deliveryId: 'dlv_1', endpointId: 'ep_1', attempt: 2, slotAt: 5 };
+    expect(readJob(v1)).toBe(v1);
+    expect(readJob({ ...v1, v: 2 })).toBeNull();
+    expect(readJob({ v: 1, deliveryId: 'dlv_1', attempt: 2 })).toBeNull();
+    expect(readJob(null)).toBeNull();
+  });
+
+  it('reads a job written before payloads were versioned, its endpoint looked up', () => {
+    expect(readJob({ deliveryId: 'dlv_1', attempt: 2, deferrals: 3, slotReserved: true, sendAt: 7, slotMissed: true }, 'ep_9')).toEqual({
+      v: 1,
+      deliveryId: 'dlv_1',
+      endpointId: 'ep_9',
+      attempt: 2,
+      deferral: 3,
+      slotAt: 7,
+      slotRetaken: true,
+    });
+    expect(readJob({ deliveryId: 'dlv_1', attempt: 2 })).toBeNull();
+  });
+});
+
+describe('deferDelivery', () => {
+  const endpointId = 'ep_01JTESTENDPOINT0000000000';
+
+  const job = (extra: Partial<DeliveryJob> = {}): DeliveryJob => ({ v: 1, deliveryId: 'dlv_1', endpointId, attempt: 3, ...extra });
+
+  it('re-schedules the same attempt under a distinct id, on the endpoint shard, carrying the reserved slot', async () => {
+    const { queues, added } = fakeQueues(4);
+    await deferDelivery(queues, job(), 1500, { slotAt: 1_000_000 });
+
+    expect(added).toEqual([
+      {
+        shard: shardOf(endpointId, 4),
+        data: { v: 1, deliveryId: 'dlv_1', endpointId, attempt: 3, deferral: 1, slotAt: 1_000_000 },
+        opts: expect.objectContaining({ jobId: 'dlv_1:3:s1', delay: 1500 }),
+      },
+    ]);
+    expect(added[0].opts.jobId).not.toBe(deliveryJobId('dlv_1', 3));
+  });
+
+  it('numbers further deferrals and drops a slot that was not carried over', async () => {
+    const { queues, added } = fakeQueues(4);
+    await deferDelivery(queues, job({ deferral: 1, slotAt: 5 }), 900);
+    expect(added[0].data).toEqual({ v: 1, deliveryId: 'dlv_1', endpointId, attempt: 3, deferral: 2 });
+    expect(added[0].opts.jobId).toBe('dlv_1:3:s2');
+  });
+
+  it('is a no-op when a duplicate job offers the same wait again', async () => {
+    const { queues, added } = fakeQueues(4);
+    await deferDelivery(queues, job({ attempt: 1 }), 100, { slotAt: 10 });
+    // The sweeper's re-offer of <deliveryId>:<attempt> defers to the same first deferral id.
+    await deferDelivery(queues, job({ attempt: 1 }), 300, { slotAt: 30 });
+    expect(added).toHaveLength(1);
+    expect(added[0].data.slotAt).toBe(10);
+  });
+
+  it('remembers a missed slot across deferrals, so an attempt gives up at most one', async () => {
+    const { queues, added } = fakeQueues(2);
+    await deferDelivery(queues, job({ deliveryId: 'dlv_2', attempt: 1, deferral: 1 }), 0, { slotRetaken: true });
+    await deferDelivery(queues, added[0].data, 200, { slotAt: 99 });
+    expect(added[1].data).toEqual({ v: 1, deliveryId: 'dlv_2', endpointId, attempt: 1, deferral: 3, slotAt: 99, slotRetaken: true });
+    expect(added[0].opts.delay).toBeUndefined();
+  });
+});
