@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# Herald's production image. Build: docker build -t herald . (or docker compose build).
+# Herald's production image, on the current Node LTS line (24; the code also runs on Node >= 20.19, see
+# "Supported runtimes" in the README). Build: docker build -t herald . (or docker compose build).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +11,7 @@ RUN npm ci --prefix web --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app

@@ -18,6 +18,8 @@ export interface HeraldConfig {
   metricsPort: number;
   databaseUrl: string;
   redisUrl: string;
+  /** REDIS_URL read: one server, or a Redis Cluster (`redis+cluster://host:port,host:port`). */
+  redis: RedisTarget;
   role: Role;
   adminKey: string;
   encryptionKey: Buffer;
@@ -94,6 +96,42 @@ export interface TracingConfig {
 }
 
 export class ConfigError extends Error {}
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: RedisNode[]; username?: string; password?: string; tls: boolean };
+
+/**
+ * REDIS_URL: `redis://…`/`rediss://…` for one server, or `redis+cluster://[user:pass@]host:port,host:port,…`
+ * (`rediss+cluster://` with TLS) for a Redis Cluster: any reachable nodes, the rest are discovered.
+ */
+export function parseRedisTarget(raw: string): RedisTarget {
+  const cluster = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?$/.exec(raw);
+  if (!cluster) {
+    if (/^rediss?\+cluster:/.test(raw)) throw new ConfigError('REDIS_URL: a cluster is redis+cluster://host:port,host:port,… (no path or query)');
+    return { kind: 'single', url: url({ REDIS_URL: raw }, 'REDIS_URL', raw, ['redis:', 'rediss:']) };
+  }
+  const [, scheme, auth, hosts] = cluster;
+  const nodes = hosts.split(',').map((part) => {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(part.trim());
+    const port = Number(m?.[3] ?? 6379);
+    if (!m || port < 1 || port > 65535) throw new ConfigError(`REDIS_URL: "${part}" is not a host:port of a cluster node`);
+    return { host: m[1] ?? m[2], port };
+  });
+  const [user, ...password] = (auth ?? '').split(':');
+  return {
+    kind: 'cluster',
+    nodes,
+    username: user ? decodeURIComponent(user) : undefined,
+    password: password.length ? decodeURIComponent(password.join(':')) : undefined,
+    tls: scheme === 'rediss',
+  };
+}
 
 const DEV_ADMIN_KEY = 'herald_dev_admin_key';
 // A fixed key only for NODE_ENV=development, so local data survives restarts.
@@ -216,7 +254,8 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     host: env.HOST || '0.0.0.0',
     metricsPort: int(env, 'HERALD_METRICS_PORT', 9464, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/herald', ['postgres:', 'postgresql:']),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redis: parseRedisTarget(env.REDIS_URL || 'redis://127.0.0.1:6379'),
     role,
     adminKey,
     encryptionKey,

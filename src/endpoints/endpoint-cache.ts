@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import Redis from 'ioredis';
+
 import { DataSource, IsNull, Repository } from 'typeorm';
-import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module';
+import { REDIS, REDIS_SUBSCRIBER, RedisConnection } from '../redis/redis.module';
 import { Endpoint } from './endpoint.entity';
 import { PublishedEventFacts, subscribes } from './subscription';
 
@@ -39,8 +39,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisConnection,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { LimitExceededError, RateLimitedError } from '../common/errors';
 import { PublishAdmission } from '../rate-limit/publish-admission';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, RedisConnection } from '../redis/redis.module';
 import { Tenant } from '../tenants/tenant.entity';
 
 /**
@@ -23,7 +22,7 @@ export class PublishRateLimit {
 
   constructor(
     private readonly admission: PublishAdmission,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
 
   async admit(tenant: Tenant, events: number): Promise<void> {

@@ -2,10 +2,9 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, RedisConnection } from '../redis/redis.module';
 
 function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
@@ -16,7 +15,7 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T> {
 export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
 
   @Get('live')

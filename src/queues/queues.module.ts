@@ -2,7 +2,8 @@ import { BullModule, getQueueToken } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
-import { connectRedis } from '../redis/redis.module';
+import type { Redis } from 'ioredis';
+import { connectRedis, RedisConnection } from '../redis/redis.module';
 import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
 import { DeliveryScheduler } from './delivery-scheduler';
 
@@ -20,8 +21,8 @@ function shared<T extends { setMaxListeners(n: number): unknown }>(connection: T
 export class QueuesModule {
   static forConfig(config: HeraldConfig): DynamicModule {
     const names = Array.from({ length: config.shards }, (_, i) => deliveryQueueName(i));
-    let client: ReturnType<typeof connectRedis> | undefined;
-    let subscriber: ReturnType<typeof connectRedis> | undefined;
+    let client: RedisConnection | undefined;
+    let subscriber: RedisConnection | undefined;
     const registered = BullModule.registerQueue(...names.map((name) => ({ name })));
     return {
       module: QueuesModule,
@@ -31,9 +32,10 @@ export class QueuesModule {
           // Several Herald installations (or test runs) can share one Redis under different prefixes.
           prefix: config.queuePrefix,
           createClient: (type) => {
-            if (type === 'client') return (client ??= shared(connectRedis(config.redisUrl, 'subscriber')));
-            if (type === 'subscriber') return (subscriber ??= shared(connectRedis(config.redisUrl, 'subscriber')));
-            return connectRedis(config.redisUrl, 'bclient');
+            // On a cluster each is an ioredis Cluster; every key of a queue carries its name's hash tag.
+            if (type === 'client') return (client ??= shared(connectRedis(config.redis, 'subscriber'))) as Redis;
+            if (type === 'subscriber') return (subscriber ??= shared(connectRedis(config.redis, 'subscriber'))) as Redis;
+            return connectRedis(config.redis, 'bclient') as Redis;
           },
           settings: {
             // Bull renews a running job's lock every lockRenewTime, so an attempt longer than the lock (timeoutMs

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import Redis from 'ioredis';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, RedisConnection } from '../redis/redis.module';
 import { InFlightLimiter } from './in-flight';
 import { InFlightGate } from './in-flight-gate';
 import { PublishAdmission } from './publish-admission';
@@ -15,9 +14,9 @@ import { SlotReservations } from './slot-reservations';
  */
 @Module({
   providers: [
-    { provide: EndpointRateLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new EndpointRateLimiter(redis, `${c.queuePrefix}:rl:`) },
-    { provide: InFlightLimiter, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new InFlightLimiter(redis, `${c.queuePrefix}:if:`) },
-    { provide: PublishAdmission, inject: [REDIS, CONFIG], useFactory: (redis: Redis, c: HeraldConfig) => new PublishAdmission(redis, `${c.queuePrefix}:pub:`) },
+    { provide: EndpointRateLimiter, inject: [REDIS, CONFIG], useFactory: (redis: RedisConnection, c: HeraldConfig) => new EndpointRateLimiter(redis, `${c.queuePrefix}:rl:`) },
+    { provide: InFlightLimiter, inject: [REDIS, CONFIG], useFactory: (redis: RedisConnection, c: HeraldConfig) => new InFlightLimiter(redis, `${c.queuePrefix}:if:`) },
+    { provide: PublishAdmission, inject: [REDIS, CONFIG], useFactory: (redis: RedisConnection, c: HeraldConfig) => new PublishAdmission(redis, `${c.queuePrefix}:pub:`) },
     SlotReservations,
     { provide: InFlightGate, inject: [InFlightLimiter], useFactory: (limiter: InFlightLimiter) => new InFlightGate(limiter) },
   ],

@@ -1,37 +1,28 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { connectRedis, RedisConnection } from './redis-connection';
 
-/** The shared command connection: Bull's `client`, rate limits, cache invalidation messages. */
+export { connectRedis } from './redis-connection';
+export type { RedisConnection } from './redis-connection';
+
+/** The shared command connection: rate limits, leases, claims, cache invalidation messages. */
 export const REDIS = Symbol('Redis');
-/** The shared subscriber connection (Bull's and our own pub/sub). */
+/** The shared subscriber connection (our own pub/sub). */
 export const REDIS_SUBSCRIBER = Symbol('RedisSubscriber');
-
-export function connectRedis(url: string, role: 'client' | 'subscriber' | 'bclient'): Redis {
-  // Bull needs subscriber/blocking connections to retry forever; commands on the client fail fast
-  // when Redis is gone so that the API keeps answering from PostgreSQL alone.
-  return new Redis(url, {
-    maxRetriesPerRequest: role === 'client' ? 2 : null,
-    enableReadyCheck: role === 'client',
-    enableOfflineQueue: true,
-    connectionName: `herald-${role}`,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-}
 
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [CONFIG], useFactory: (c: HeraldConfig) => connectRedis(c.redisUrl, 'client') },
-    { provide: REDIS_SUBSCRIBER, inject: [CONFIG], useFactory: (c: HeraldConfig) => connectRedis(c.redisUrl, 'subscriber') },
+    { provide: REDIS, inject: [CONFIG], useFactory: (c: HeraldConfig) => connectRedis(c.redis, 'client') },
+    { provide: REDIS_SUBSCRIBER, inject: [CONFIG], useFactory: (c: HeraldConfig) => connectRedis(c.redis, 'subscriber') },
   ],
   exports: [REDIS, REDIS_SUBSCRIBER],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisConnection,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {

@@ -141,7 +141,7 @@ export interface HeraldProcess {
 }
 
 /** Herald as a separate process from dist/ (run `npm run build` first), for tests of roles and crashes. */
-export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
+export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = {}): Promise<HeraldProcess> {
   const port = await freePort();
   const role = env.HERALD_ROLE ?? 'all';
   const child = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
@@ -155,9 +155,15 @@ export async function spawnHerald(env: HeraldEnv): Promise<HeraldProcess> {
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`herald ${role} exited with ${code}: ${output}`);
   });
-  const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, 30_000, 100);
-  await Promise.race([started, exited]);
+  const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, startTimeoutMs, 100);
   exited.catch(() => undefined);
+  try {
+    await Promise.race([started, exited]);
+  } catch (error) {
+    // A process that did not start is not left running, and its output says why.
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}; output: ${output.slice(-3000)}`);
+  }
   return {
     child,
     url,

@@ -1,0 +1,161 @@
+import { Client } from 'pg';
+import { burst, describeRefused, ledger, subscribe, waitQuiet } from '../support/chaos';
+import { RedisClusterServer } from '../support/cluster';
+import { ApiClient, HeraldEnv, HeraldProcess, spawnHerald, testEnvironment } from '../support/herald';
+import { TestReceiver } from '../support/receiver';
+import { waitFor } from '../support/wait';
+
+/**
+ * Herald as production runs it, on one box: 2 API and 3 worker processes (dist/) against a Redis Cluster
+ * of 3 masters and 3 replicas, first with every worker on every shard, then with the shards split. Every
+ * process runs with --throw-deprecation, so a deprecated Node API on any path exercised kills it.
+ */
+
+const SHARDS = 8;
+const LIMIT = 10;
+/** A boot takes ~20 s when the 2-core box is shared with other test runs. */
+const BOOT = { startTimeoutMs: 180_000 };
+
+/** The most of `times` that fall in any half-open window [t, t + windowMs). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j] - sorted[i] >= windowMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('many processes on a Redis Cluster', () => {
+  let cluster: RedisClusterServer;
+  let env: HeraldEnv;
+  let dropDatabase: () => Promise<void>;
+  let db: Client;
+  let apis: HeraldProcess[] = [];
+  let workers: HeraldProcess[] = [];
+  const sql = async (text: string, params?: unknown[]) => (await db.query(text, params as unknown[])).rows;
+
+  const startWorkers = async (shardSets: string[]) => {
+    // One after the other: five processes booting at once on a busy 2-core box outrun the start timeout.
+    workers = [];
+    for (const shards of shardSets) workers.push(await spawnHerald({ ...env, HERALD_ROLE: 'worker', HERALD_WORKER_SHARDS: shards }, BOOT));
+  };
+  const stopAll = (list: HeraldProcess[], signal?: NodeJS.Signals) => Promise.all(list.map((p) => p.stop(signal)));
+  const alive = () => [...apis, ...workers].every((p) => p.child.exitCode === null && p.child.signalCode === null);
+
+  beforeAll(async () => {
+    cluster = await RedisClusterServer.start();
+    ({ env, dropDatabase } = await testEnvironment({
+      REDIS_URL: cluster.url,
+      HERALD_SHARDS: String(SHARDS),
+      NODE_OPTIONS: '--pending-deprecation --throw-deprecation',
+    }));
+    db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    apis = [];
+    apis = [await spawnHerald({ ...env, HERALD_ROLE: 'api' }, BOOT)];
+    apis.push(await spawnHerald({ ...env, HERALD_ROLE: 'api', HERALD_MIGRATE: 'false' }, BOOT));
+  }, 300_000);
+  afterAll(async () => {
+    await stopAll([...apis, ...workers], 'SIGKILL');
+    await db?.end();
+    await dropDatabase?.();
+    await cluster?.destroy();
+  });
+
+  /** 1 000 events through both APIs, plus a backlog for an endpoint limited to LIMIT/s on every worker. */
+  const phase = async (name: string) => {
+    let turn = 0;
+    const { tenantId, subscribers, close } = await subscribe(new ApiClient(apis[0].url));
+    const limited = await TestReceiver.start();
+    try {
+      // A tenant of its own, so that the ledger of the burst's tenant counts only its subscribers.
+      const other = (await new ApiClient(apis[1].url).post('/v1/tenants', { name: 'limited' })).body.id as string;
+      const endpoint = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/endpoints`, { url: `${limited.url}/hook`, rateLimitPerSecond: LIMIT });
+      expect(endpoint.status).toBe(201);
+      const backlog = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/events/batch`, {
+        events: Array.from({ length: 40 }, (_, n) => ({ eventType: 'limited.tick', payload: { n } })),
+      });
+      expect(backlog.status).toBe(202);
+      const { accepted, refused } = await burst({ baseUrl: () => apis[turn++ % apis.length].url, tenantId, total: 1000, concurrency: 6 });
+      // Scoped to this tenant: the limited endpoint's backlog (another tenant) drains at its own pace.
+      await waitQuiet({ sql: (text: string, params?: unknown[]) => sql(text.replace("WHERE status = 'pending'", `WHERE status = 'pending' AND tenant_id = '${tenantId}'`), params) }, subscribers);
+      await waitFor('the limited backlog', () => limited.received.length >= 40, 120_000, 100).catch(async (error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(await sql(`SELECT status, attempt_count, last_error, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 GROUP BY 1, 2, 3`, [other]))}`);
+      });
+      const result = await ledger(name, { sql }, tenantId, subscribers, accepted);
+      const peak = maxInWindow(limited.received.map((r) => r.at), 1000);
+      console.log(`  refused ${describeRefused(refused)}; endpoint limited to ${LIMIT}/s: ${limited.received.length} requests, at most ${peak} in any second`);
+      expect(refused.size).toBe(0);
+      expect(result.lost).toBe(0);
+      expect(result.delivered).toBe(accepted.size);
+      // No process died and nothing was re-sent: duplicates come only from a crash or a lost Redis.
+      expect(result.duplicates).toBe(0);
+      expect(limited.received).toHaveLength(40);
+      // The limit holds across all three workers (+1: the scheduler jitter the single-process test allows too).
+      expect(peak).toBeLessThanOrEqual(LIMIT + 1);
+      expect(alive()).toBe(true);
+    } finally {
+      await close();
+      await limited.close();
+    }
+  };
+
+  it('3 workers on every shard: nothing lost or sent twice, the rate limit holds across workers', async () => {
+    await startWorkers(['all', 'all', 'all']);
+    await phase('2 API + 3 workers on all shards (cluster)');
+  }, 900_000);
+
+  it('3 workers on disjoint shards (0-2, 3-5, 6-7): the same', async () => {
+    await stopAll(workers);
+    await startWorkers(['0-2', '3-5', '6-7']);
+    await phase('2 API + 3 workers on disjoint shards (cluster)');
+  }, 900_000);
+
+  it('one worker sweeps, the others stand by: re-offered work is counted in one process only', async () => {
+    const client = new ApiClient(apis[0].url);
+    const receiver = await TestReceiver.start();
+    const tenant = (await client.post('/v1/tenants', { name: 'sweeper' })).body.id as string;
+    const endpoint = (await client.post(`/v1/tenants/${tenant}/endpoints`, { url: `${receiver.url}/hook` })).body.id as string;
+    const reopen = async (n: number) => {
+      // What a lost Redis leaves behind: pending rows, overdue, with no job. Re-open delivered rows so.
+      const rows = await sql(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute'
+         WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded' LIMIT $2) RETURNING id`,
+        [endpoint, n],
+      );
+      expect(rows).toHaveLength(n);
+      await waitFor('the sweeper to re-offer them and the workers to deliver them', async () => (await sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'`, [endpoint])).length === 0, 120_000, 200);
+    };
+    expect((await client.post(`/v1/tenants/${tenant}/events/batch`, { events: Array.from({ length: 50 }, (_, n) => ({ eventType: 'sweep.me', payload: { n } })) })).status).toBe(202);
+    await waitFor('50 deliveries', async () => (await sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [endpoint])).length === 50, 120_000, 200);
+    const before = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    await reopen(50);
+    const requeued = (await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')))).map((n, i) => n - before[i]);
+    console.log(`  herald_sweeper_requeued_total per worker: ${requeued.join(', ')}`);
+    expect(requeued.filter((n) => n > 0)).toHaveLength(1);
+    expect(Math.max(...requeued)).toBeGreaterThanOrEqual(50);
+    const holders = await sql(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = 1 AND granted`, [0x48524c44]);
+    expect(holders[0].n).toBe(1);
+
+    // Its leader stopped, another worker takes the sweeping over.
+    const leader = workers[requeued.findIndex((n) => n > 0)];
+    await leader.stop();
+    workers = workers.filter((w) => w !== leader);
+    const between = await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')));
+    await reopen(20);
+    const after = (await Promise.all(workers.map((w) => metric(w.url, 'herald_sweeper_requeued_total')))).map((n, i) => n - between[i]);
+    console.log(`  after the sweeping worker stopped, per remaining worker: ${after.join(', ')}`);
+    expect(after.filter((n) => n > 0)).toHaveLength(1);
+    await receiver.close();
+    expect(alive()).toBe(true);
+    expect([...apis, ...workers].map((p) => p.output()).join('')).not.toMatch(/DeprecationWarning/);
+  }, 300_000);
+});
