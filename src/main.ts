@@ -3,6 +3,7 @@ import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { startTracing } from './tracing/tracing';
 import { createApp, runMigrations } from './bootstrap';
+import { DeliveryProcessor } from './deliveries/delivery.processor';
 import { ConfigError, loadConfig } from './config/config';
 import { nestLogger, rootLogger } from './logging/log-format';
 import { version } from './version';
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
     if (applied.length) log.info(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApp(config);
-  stopOnSignals(app, log, config.shutdownGraceMs + STOP_MARGIN_MS);
+  // A worker stops taking jobs the moment the signal arrives: each job takes milliseconds, so every moment until
+  // Nest's shutdown hooks reach the processor would start more attempts.
+  const stopTaking = config.role === 'api' ? () => undefined : () => app.get(DeliveryProcessor, { strict: false }).stopTaking();
+  stopOnSignals(app, log, config.shutdownGraceMs + STOP_MARGIN_MS, stopTaking);
   const port = config.role === 'worker' ? config.metricsPort : config.port;
   await app.listen(port, config.host);
   log.info(`Herald ${version} (${config.role}) listening on ${config.host}:${port}`);
@@ -42,11 +46,12 @@ const STOP_MARGIN_MS = 15_000;
  * connections, exit 0. Nest's own shutdown hooks would re-raise the signal and exit 143 instead, which
  * orchestrators read as a crash.
  */
-function stopOnSignals(app: INestApplication, log: Logger, deadlineMs: number): void {
+function stopOnSignals(app: INestApplication, log: Logger, deadlineMs: number, stopTaking: () => void): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    stopTaking();
     log.info(`${signal}: stopping`);
     setTimeout(() => {
       log.error(`did not stop within ${deadlineMs} ms; exiting`);

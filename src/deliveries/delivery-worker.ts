@@ -96,6 +96,7 @@ export class DeliveryWorker {
    * be looked at (PostgreSQL unreachable, the worker stopping): the queue then offers it again.
    */
   async take(job: DeliveryJob): Promise<void> {
+    if (this.stopping) throw new Error('the worker is stopping');
     await this.budget.acquire(job.endpointId);
     let handedOver = false;
     try {
@@ -129,6 +130,11 @@ export class DeliveryWorker {
    * Stops taking jobs, lets attempts under way finish for up to `graceMs`, then cuts off the rest: those are
    * not recorded (not the receiver's failure) and their claims go, so another worker makes them at once.
    */
+  /** Takes no more jobs from now on: the first thing a stop does, before anything else is closed. */
+  stopTaking(): void {
+    this.stopping = true;
+  }
+
   async drain(graceMs: number): Promise<void> {
     this.stopping = true;
     const settled = Promise.allSettled([...this.running]);
@@ -177,6 +183,8 @@ export class DeliveryWorker {
       if (wait > 0) await sleep(wait);
       const go = planSend(gates.slotAt, Date.now(), job, gates.retaken);
       if (go.kind === 'defer') return await this.defer(job, delivery, go);
+      // A stop began while this attempt waited for its turn: nothing was sent, so it is left to another worker.
+      if (this.stopping) return await this.store.release(delivery.id, delivery.attemptCount);
       await this.sendAndRecord(job, delivery, endpoint, probe);
     } finally {
       if (lease) await this.inFlight.release(endpoint.id, lease).catch((error: Error) => this.logger.warn(`could not release an in-flight lease (it expires): ${error.message}`));

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Job } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
@@ -14,7 +14,7 @@ import { DeliveryWorker } from './delivery-worker';
  * offers it again, and the sweeper is the backstop.
  */
 @Injectable()
-export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
   constructor(
@@ -37,6 +37,20 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const job = readJob(data, legacyEndpoint);
     // A job this version cannot read is dropped: its delivery row is still due, and the sweeper offers it again.
     if (job) await this.worker.take(job);
+  }
+
+  /**
+   * The first hook of a stop (Nest runs every onModuleDestroy before any beforeApplicationShutdown): jobs are
+   * taken within milliseconds each, so every moment until the queues are paused would start more attempts.
+   */
+  onModuleDestroy(): void {
+    this.stopTaking();
+  }
+
+  /** Stops taking jobs at once (also called by the signal handler, before Nest's hooks run one module after another). */
+  stopTaking(): void {
+    this.worker.stopTaking();
+    for (const shard of this.config.workerShards) void this.queues[shard].pause(true, true).catch(() => undefined);
   }
 
   /**
