@@ -1,32 +1,14 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { DeliveryQuery } from './delivery.dto';
+import { IsIn, IsObject, IsOptional, Matches } from 'class-validator';
 
 export const BULK_RESEND_MAX = 1000;
 
-export class BulkResendDto {
+/** The window and filters of the deliveries list (the same rules), and which status to resend. */
+export class BulkResendDto extends PickType(DeliveryQuery, ['endpointId', 'eventType', 'since', 'until'] as const) {
   @ApiProperty({ enum: ['dead', 'pending', 'succeeded'], description: 'which deliveries: `dead` is the dead-letter queue' })
   @IsIn(['dead', 'pending', 'succeeded'], { message: 'status must be one of dead, pending, succeeded' })
   status: 'dead' | 'pending' | 'succeeded';
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(/^ep_[0-9A-Z]{26}$/, { message: 'endpointId must be an endpoint id (ep_…)' })
-  endpointId?: string;
-
-  @ApiPropertyOptional({ description: 'exact event type' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'eventType must match ^[A-Za-z0-9_.:-]{1,128}$' })
-  eventType?: string;
-
-  @ApiPropertyOptional({ description: 'ISO-8601; deliveries created at or after' })
-  @IsOptional()
-  @IsString()
-  since?: string;
-
-  @ApiPropertyOptional({ description: 'ISO-8601; deliveries created before' })
-  @IsOptional()
-  @IsString()
-  until?: string;
 }
 
 export class BulkResendView {
