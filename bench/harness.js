@@ -160,9 +160,10 @@ async function startChild(ctx, name, script, env) {
   return proc;
 }
 
-async function startHerald(ctx, role) {
+/** Starts Herald's API or worker from dist/; `extraEnv` adds to (or overrides) its settings, e.g. tracing on. */
+async function startHerald(ctx, role, extraEnv = {}) {
   const port = role === 'api' ? ctx.PORTS.api : ctx.PORTS.worker;
-  const env = heraldEnv(ctx, role === 'api' ? { HERALD_ROLE: 'api', PORT: String(port), HERALD_METRICS_PORT: String(port) } : { HERALD_ROLE: 'worker', PORT: String(port), HERALD_METRICS_PORT: String(port), HERALD_MIGRATE: 'false' });
+  const env = heraldEnv(ctx, { ...(role === 'api' ? { HERALD_ROLE: 'api', PORT: String(port), HERALD_METRICS_PORT: String(port) } : { HERALD_ROLE: 'worker', PORT: String(port), HERALD_METRICS_PORT: String(port), HERALD_MIGRATE: 'false' }), ...extraEnv });
   if (ctx.PROFILE) env.BENCH_PROFILE_DIR = ctx.PROFILE_DIR;
   const proc = spawnNode(path.join(ROOT, 'dist/main.js'), { env, name: `herald-${role}`, ipc: ctx.PROFILE, execArgv: ctx.PROFILE ? ['-r', path.join(__dirname, 'prof-hook.js')] : [] });
   ctx.procs[role] = proc;

@@ -159,9 +159,9 @@ function openLoop({ origin, path, rate, durationMs, headers, makeBody, connectio
 }
 
 /** autocannon with `connections` connections for `durationS`: throughput and latency at saturation. */
-function closedLoop({ url, connections, durationS, headers, body }) {
+function closedLoop({ url, method = 'POST', connections, durationS, headers, body }) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', connections, duration: durationS, headers, body, pipelining: 1, timeout: 30 }, (err, r) => {
+    autocannon({ url, method, connections, duration: durationS, headers, body, pipelining: 1, timeout: 30 }, (err, r) => {
       if (err) return reject(err);
       const good = r['2xx'];
       resolve({

@@ -4,6 +4,8 @@
 // payload carries the publish time `t` (wall-clock ms). The parent queries it over IPC.
 // Paths whose first segment starts with "slow" answer like production receivers: after BENCH_RECEIVER_SLOW_MS
 // (default 200) ± 25 %, over keep-alive; the most requests in flight at once is kept per first segment.
+// `/hold/<ms>/…` answers after exactly <ms> (requests held open, for the in-flight scenario); `/otlp/…` is an
+// OTLP/HTTP sink: it answers 200 with an empty protobuf body at once and only counts requests and bytes.
 const http = require('node:http');
 
 const port = Number(process.env.BENCH_RECEIVER_PORT);
@@ -62,12 +64,20 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const at = performance.timeOrigin + performance.now();
+    if (first === 'otlp') {
+      inFlight.set(first, inFlight.get(first) - 1);
+      t.bytes = (t.bytes || 0) + chunks.reduce((n, c) => n + c.length, 0);
+      add('otlp', null, at, null);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' });
+      return res.end();
+    }
     const answer = () => {
       inFlight.set(first, inFlight.get(first) - 1);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
       res.end('ok');
     };
     if (first.startsWith('slow')) setTimeout(answer, SLOW_MS * (0.75 + Math.random() * 0.5));
+    else if (first === 'hold') setTimeout(answer, Number(req.url.split('/')[2]) || 1000);
     else answer();
     record(req.url, req.headers['webhook-id'], chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), at);
   });
@@ -106,6 +116,8 @@ process.on('message', (m) => {
       last,
       inWindow,
       maxInFlight: t.maxInFlight,
+      inFlight: inFlight.get(m.tag) || 0,
+      bytes: t.bytes || 0,
       latency: { n: lat.length, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), max: lat.length ? lat[lat.length - 1] : null },
       ids: m.ids ? [...t.ids] : undefined,
     });

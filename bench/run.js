@@ -52,7 +52,7 @@ const suffix = SMOKE ? '.smoke' : option('--only') ? '.partial' : '';
 
 async function runOnce() {
   const ctx = createContext({ smoke: SMOKE, profile: flag('--profile') });
-  ctx.startWorker = () => startHerald(ctx, 'worker');
+  ctx.startWorker = (extraEnv) => startHerald(ctx, 'worker', extraEnv);
   ctx.stopWorker = () => stopWorker(ctx);
   ctx.profile = (role, action, label) => profile(ctx, role, action, label);
   ctx.target = (name, ok, detail) => {

@@ -4,6 +4,7 @@ module.exports = [
   require('./generator'), // the load generator's own ceiling and knee, before anything else
   require('./ceilings'), // the parts alone: bare Nest route, PostgreSQL, Bull, undici, attempt writes
   require('./ingest'), // API only: single-event ingest (max, at 80 %, sustained knee), batch ingest
+  require('./filters'), // API only: batch ingest fanning out to 50 endpoints with filters vs without (issue 14)
   require('./drain'), // the worker starts: drain, the limiter's cost
   require('./e2e'), // end to end, fan-out, throttled neighbour
   require('./slow-receivers'),
