@@ -6,8 +6,10 @@ module.exports = [
   require('./ingest'), // API only: single-event ingest (max, at 80 %, sustained knee), batch ingest
   require('./filters'), // API only: batch ingest fanning out to 50 endpoints with filters vs without (issue 14)
   require('./drain'), // the worker starts: drain, the limiter's cost
+  require('./tracing'), // the drain with OTLP export on vs off (issue 16)
   require('./e2e'), // end to end, fan-out, throttled neighbour
   require('./slow-receivers'),
   require('./hot-endpoint'),
   require('./inbound'),
+  require('./replay'), // live end to end beside a 100 000-delivery replay (issue 14)
 ];
