@@ -12,4 +12,5 @@ module.exports = [
   require('./hot-endpoint'),
   require('./inbound'),
   require('./replay'), // live end to end beside a 100 000-delivery replay (issue 14)
+  require('./stats'), // the console's stats API over a day of 1 M attempts (issue 16)
 ];
