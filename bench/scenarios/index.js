@@ -13,4 +13,5 @@ module.exports = [
   require('./inbound'),
   require('./replay'), // live end to end beside a 100 000-delivery replay (issue 14)
   require('./stats'), // the console's stats API over a day of 1 M attempts (issue 16)
+  require('./in-flight'), // the worker's memory with 10 000 requests in flight (issue 11)
 ];
