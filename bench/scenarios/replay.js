@@ -12,7 +12,7 @@ module.exports = {
   name: 'replay',
   needs: 'worker',
   async run(ctx) {
-    const { P, results, rx } = ctx;
+    const { results, rx } = ctx;
     const size = ctx.SMOKE ? 2000 : 100000;
     const rate = ctx.SMOKE ? 40 : 200;
     const durationS = ctx.SMOKE ? 2 : 15;

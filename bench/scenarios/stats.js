@@ -47,7 +47,8 @@ async function seed(ctx, endpointId, { attempts, perDelivery }) {
        FROM ${src}, generate_series(0, ${perDelivery - 1}) AS k`,
       [endpointId, ...base],
     );
-    await db.query('ANALYZE events, deliveries, attempts');
+    // what autovacuum would have done over such a day (statistics, the visibility map)
+    await db.query('VACUUM ANALYZE events, deliveries, attempts');
     const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM attempts WHERE endpoint_id = $1', [endpointId])).rows;
     return { attempts: n, deliveries, seedS: (wallNow() - t0) / 1000 };
   } finally {
@@ -82,8 +83,14 @@ module.exports = {
     const get = (p) => ctx.measure('closed', { load: { url: ctx.api + p, method: 'GET', connections: 1, durationS, headers: ctx.auth } });
     const endpointPath = `${ctx.t}/endpoints/${ep.id}/stats?window=24h&step=1h`;
     const tenantPath = `${ctx.t}/stats?window=24h&step=1h`;
-    // the answer is right before it is timed: a day of points holding the seeded attempts
+    // the answer is right before it is timed: a day of points holding the seeded attempts. This first request
+    // also rolls the day up (10-minute granules, once): its time is reported apart
+    let t0 = wallNow();
     const answer = await ctx.call('GET', endpointPath);
+    const firstMs = wallNow() - t0;
+    t0 = wallNow();
+    await ctx.call('GET', tenantPath);
+    const tenantFirstMs = wallNow() - t0;
     const seen = answer.series?.total?.attempts;
     const inWindow = await countInWindow(ctx, ep.id, answer.series);
     if (seen !== inWindow) ctx.fail(`stats: the endpoint's series counts ${seen} attempts, ${inWindow} seeded in its window`);
@@ -91,7 +98,8 @@ module.exports = {
     const endpoint = await get(endpointPath);
     const tenant = await get(tenantPath);
     for (const [what, r] of [['endpoint', endpoint], ['tenant', tenant]]) if (r.non2xx || r.errors || !r.ok) ctx.fail(`stats (${what}): ${r.non2xx} non-2xx, ${r.errors} errors, ${r.ok} answered`);
-    results.herald.stats = { ...seeded, points: answer.series?.points?.length, endpoint, tenant };
+    results.herald.stats = { ...seeded, points: answer.series?.points?.length, firstMs, tenantFirstMs, endpoint, tenant };
+    ctx.log(`  first requests (the day rolled up): endpoint ${fmt.ms(firstMs)}, tenant ${fmt.ms(tenantFirstMs)}`);
     ctx.log(`  endpoint stats p50 ${fmt.ms(endpoint.latency.p50)}, p99 ${fmt.ms(endpoint.latency.p99)} (${endpoint.ok} requests); tenant stats p50 ${fmt.ms(tenant.latency.p50)}, p99 ${fmt.ms(tenant.latency.p99)} (${tenant.ok})`);
   },
   rows(ctx) {
@@ -101,6 +109,7 @@ module.exports = {
     return [
       row(`stats API, endpoint, 24 h by 1 h (${size}): p50 / p99`, num('ms', [s.endpoint.latency.p50, s.endpoint.latency.p99]), '', '', 'p99 < 50 ms', ctx.target('endpoint stats p99 < 50 ms', s.endpoint.latency.p99 < 50, s.endpoint.latency.p99)),
       row(`stats API, tenant, 24 h by 1 h (${size}): p50 / p99`, num('ms', [s.tenant.latency.p50, s.tenant.latency.p99]), '', '', 'p99 < 50 ms', ctx.target('tenant stats p99 < 50 ms', s.tenant.latency.p99 < 50, s.tenant.latency.p99)),
+      row('  first request, rolling the day up: endpoint / tenant', num('ms', [s.firstMs, s.tenantFirstMs])),
     ];
   },
 };

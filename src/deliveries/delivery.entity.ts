@@ -13,6 +13,10 @@ export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 @Index('deliveries_parked_idx', ['endpointId'], { where: "status = 'pending' AND next_attempt_at IS NULL" })
 // The dead-letter gauge (src/metrics/delivery-gauges.ts) counts dead deliveries per tenant and endpoint without a table scan.
 @Index('deliveries_dead_idx', ['tenantId', 'endpointId'], { where: "status = 'dead'" })
+// The stats API's pending and dead deliveries of an endpoint by creation (ids are time-sorted), without
+// reading the succeeded ones (stats-series.ts): succeeded rows leave it, and the columns the stats read are
+// in it, so the scan needs no table pages.
+@Index('deliveries_unsettled_idx', ['endpointId', 'id', 'tenantId', 'status', 'createdAt', 'nextAttemptAt'], { where: "status <> 'succeeded'" })
 export class Delivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

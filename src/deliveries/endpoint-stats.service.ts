@@ -8,28 +8,12 @@ import { InFlightLimiter } from '../rate-limit/in-flight';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Tenant } from '../tenants/tenant.entity';
 import { circuitView } from '../endpoints/circuit-breaker';
-import { AttemptWindowView, EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
-import { statsSeries } from './stats-series';
+import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
+import { Span, collect, deliveriesMade, rollUpFor, seriesSpan, statsSeries, windowView } from './stats-series';
 import { seriesWindow } from './stats-window';
 
-interface WindowRow {
-  attempts: number;
-  succeeded: number;
-  p50: number | null;
-  p99: number | null;
-}
-
-function windowView(r: WindowRow): AttemptWindowView {
-  const round = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
-  return {
-    attempts: r.attempts,
-    succeeded: r.succeeded,
-    failed: r.attempts - r.succeeded,
-    successRate: r.attempts ? Math.round((r.succeeded / r.attempts) * 10_000) / 10_000 : null,
-    p50LatencyMs: round(r.p50),
-    p99LatencyMs: round(r.p99),
-  };
-}
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** An endpoint's health at a glance: from PostgreSQL (deliveries, attempts, circuit) and Redis (limiters). */
 @Injectable()
@@ -47,37 +31,33 @@ export class EndpointStatsService {
   /** The summary; with `window`, also a time series (deliveries by outcome, p50/p99 per step). */
   async stats(tenant: Tenant, endpointId: string, query: StatsQuery = {}): Promise<EndpointStatsWithSeriesView> {
     const endpoint = await this.endpoints.get(tenant, endpointId);
-    const window = query.window ? seriesWindow(query.window, query.step, new Date()) : undefined;
-    const [counts, windows, backlogMs, inFlight, series] = await Promise.all([
+    const now = new Date();
+    const window = query.window ? seriesWindow(query.window, query.step, now) : undefined;
+    // the last hour and day start on a whole minute, so that their closed part is read once a minute at most
+    const minute = Math.floor(now.getTime() / 60_000) * 60_000;
+    const summary = (ms: number): Span => ({ from: new Date(minute - ms), to: now, stepMs: ms + 60_000 }); // one bucket
+    const hour = summary(HOUR_MS);
+    const day = summary(DAY_MS);
+    // what the three reads take from the rollup, rolled up first (once), so that they can run side by side
+    await rollUpFor(this.db, [endpoint.id], window ? [hour, day, seriesSpan(window)] : [hour, day], now);
+    const [unsettled, all, lastHour, lastDay, backlogMs, inFlight, series] = await Promise.all([
+      // pending and dead through the partial index of unsettled deliveries; the rest of the endpoint's succeeded
       this.db.query(
         `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
-                count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
                 count(*) FILTER (WHERE status = 'dead')::int AS dead,
                 count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())::int AS scheduled
-         FROM deliveries WHERE tenant_id = $1 AND endpoint_id = $2`,
+         FROM deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND status <> 'succeeded'`,
         [tenant.id, endpoint.id],
-      ) as Promise<{ pending: number; succeeded: number; dead: number; scheduled: number }[]>,
-      this.db.query(
-        `WITH a AS (
-           SELECT started_at >= now() - interval '1 hour' AS recent, duration_ms, (error IS NULL AND status_code BETWEEN 200 AND 299) AS ok
-           FROM attempts WHERE endpoint_id = $1 AND started_at >= now() - interval '1 day')
-         SELECT count(*) FILTER (WHERE recent)::int AS hour_attempts,
-                count(*) FILTER (WHERE recent AND ok)::int AS hour_succeeded,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE recent) AS hour_p50,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE recent) AS hour_p99,
-                count(*)::int AS day_attempts,
-                count(*) FILTER (WHERE ok)::int AS day_succeeded,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS day_p50,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS day_p99
-         FROM a`,
-        [endpoint.id],
-      ) as Promise<Record<string, number | null>[]>,
+      ) as Promise<{ pending: number; dead: number; scheduled: number }[]>,
+      deliveriesMade(this.db, endpoint.id, now),
+      collect(this.db, tenant.id, [endpoint.id], hour, now, false),
+      collect(this.db, tenant.id, [endpoint.id], day, now, false),
       // Redis being away costs these two figures, not the whole answer.
       endpoint.rateLimitPerSecond ? this.rateLimiter.endpointBacklog(endpoint.id, endpoint.rateLimitPerSecond).catch(this.unknown) : Promise.resolve(null),
       endpoint.maxInFlight ? this.inFlight.count(endpoint.id).catch(this.unknown) : Promise.resolve(null),
-      window ? statsSeries(this.db, tenant.id, [endpoint.id], window) : Promise.resolve(undefined),
+      window ? statsSeries(this.db, tenant.id, [endpoint.id], window, now, false) : Promise.resolve(undefined),
     ]);
-    const w = windows[0];
+    const u = unsettled[0];
     const circuit = circuitView(
       { consecutiveFailures: endpoint.consecutiveFailures, phase: endpoint.circuitPhase, until: endpoint.circuitUntil, cooldownMs: endpoint.circuitCooldownMs },
       new Date(),
@@ -85,9 +65,9 @@ export class EndpointStatsService {
     );
     return {
       endpointId: endpoint.id,
-      deliveries: counts[0],
-      lastHour: windowView({ attempts: w.hour_attempts as number, succeeded: w.hour_succeeded as number, p50: w.hour_p50, p99: w.hour_p99 }),
-      lastDay: windowView({ attempts: w.day_attempts as number, succeeded: w.day_succeeded as number, p50: w.day_p50, p99: w.day_p99 }),
+      deliveries: { pending: u.pending, succeeded: Math.max(0, all - u.pending - u.dead), dead: u.dead, scheduled: u.scheduled },
+      lastHour: windowView(lastHour.total),
+      lastDay: windowView(lastDay.total),
       circuit: {
         state: circuit.state,
         until: circuit.until?.toISOString() ?? null,

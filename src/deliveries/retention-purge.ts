@@ -54,6 +54,8 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
         attempts += n;
         if (n < BATCH) break;
       }
+      // the stats rollup's granules go with the attempts they sum (a few rows per endpoint and hour)
+      await this.db.query(`DELETE FROM endpoint_stat_granules WHERE start < now() - make_interval(days => $1)`, [days]);
       for (;;) {
         const [, n] = await this.db.query(
           `UPDATE deliveries SET status = 'dead', last_error = 'expired', next_attempt_at = NULL, resend_requested = false, updated_at = now()
