@@ -9,7 +9,7 @@ import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Tenant } from '../tenants/tenant.entity';
 import { circuitView } from '../endpoints/circuit-breaker';
 import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
-import { Span, collect, deliveriesMade, rollUpFor, seriesSpan, statsSeries, windowView } from './stats-series';
+import { FigureRow, Span, collect, deliveriesMade, rollUpFor, seriesSpan, statsSeries, windowView } from './stats-series';
 import { seriesWindow } from './stats-window';
 
 const HOUR_MS = 3_600_000;
@@ -40,6 +40,7 @@ export class EndpointStatsService {
     const day = summary(DAY_MS);
     // what the three reads take from the rollup, rolled up first (once), so that they can run side by side
     await rollUpFor(this.db, [endpoint.id], window ? [hour, day, seriesSpan(window)] : [hour, day], now);
+    const shared = new Map<number, Promise<FigureRow[]>>(); // the rows after the rolled granules, read once for the three
     const [unsettled, all, lastHour, lastDay, backlogMs, inFlight, series] = await Promise.all([
       // pending and dead through the partial index of unsettled deliveries; the rest of the endpoint's succeeded
       this.db.query(
@@ -50,12 +51,12 @@ export class EndpointStatsService {
         [tenant.id, endpoint.id],
       ) as Promise<{ pending: number; dead: number; scheduled: number }[]>,
       deliveriesMade(this.db, endpoint.id, now),
-      collect(this.db, tenant.id, [endpoint.id], hour, now, false),
-      collect(this.db, tenant.id, [endpoint.id], day, now, false),
+      collect(this.db, tenant.id, [endpoint.id], hour, now, false, shared),
+      collect(this.db, tenant.id, [endpoint.id], day, now, false, shared),
       // Redis being away costs these two figures, not the whole answer.
       endpoint.rateLimitPerSecond ? this.rateLimiter.endpointBacklog(endpoint.id, endpoint.rateLimitPerSecond).catch(this.unknown) : Promise.resolve(null),
       endpoint.maxInFlight ? this.inFlight.count(endpoint.id).catch(this.unknown) : Promise.resolve(null),
-      window ? statsSeries(this.db, tenant.id, [endpoint.id], window, now, false) : Promise.resolve(undefined),
+      window ? statsSeries(this.db, tenant.id, [endpoint.id], window, now, false, shared) : Promise.resolve(undefined),
     ]);
     const u = unsettled[0];
     const circuit = circuitView(

@@ -61,6 +61,15 @@ export async function rollUpFor(db: DataSource, endpointIds: string[], spans: Sp
 
 /** Rolls up the granules of [from, to) that these endpoints have not rolled up yet (once; concurrent callers write the same rows). */
 export async function ensureRolledUp(db: DataSource, endpointIds: string[], from: number, to: number): Promise<void> {
+  // granules once written stay (until the retention purge): what this process rolled up or saw marked needs no new look
+  const ids = idsKey(endpointIds);
+  const known = coveredKept.get(ids);
+  if (known && known.from <= from && known.to >= to) return;
+  await rollUp(db, endpointIds, from, to);
+  keep(coveredKept, ids, known && known.to >= from && known.from <= to ? { from: Math.min(from, known.from), to: Math.max(to, known.to) } : { from, to });
+}
+
+async function rollUp(db: DataSource, endpointIds: string[], from: number, to: number): Promise<void> {
   const marks: { endpoint_id: string; rolled_from: Date; rolled_to: Date }[] = await db.query(
     `SELECT endpoint_id, rolled_from, rolled_to FROM endpoint_stat_marks WHERE endpoint_id = ANY($1)`,
     [endpointIds],
@@ -131,6 +140,12 @@ const empty = (): BucketFigures => ({ attempts: 0, succeeded: 0, latency: new Ma
 const KEPT = 256;
 const rolledKept = new Map<string, Map<number, BucketFigures>>();
 const createdKept = new Map<string, { before: string; n: number }>();
+const coveredKept = new Map<string, { from: number; to: number }>();
+
+/** A short key for a set of endpoints (a tenant's may be a thousand ids). */
+function idsKey(endpointIds: string[]): string {
+  return createHash('sha1').update(endpointIds.join(',')).digest('base64');
+}
 
 function keep<V>(cache: Map<string, V>, key: string, value: V): void {
   cache.delete(key);
@@ -138,7 +153,7 @@ function keep<V>(cache: Map<string, V>, key: string, value: V): void {
   if (cache.size > KEPT) cache.delete(cache.keys().next().value as string);
 }
 
-type FigureRow = { i: number; h: number | null; attempts: number; succeeded: number | null; created: number | null };
+export type FigureRow = { i: number; h: number | null; attempts: number; succeeded: number | null; created: number | null };
 
 function addRows(buckets: Map<number, BucketFigures>, rows: FigureRow[]): void {
   for (const r of rows) {
@@ -173,11 +188,39 @@ function rowFigures(db: DataSource, tenantId: string, endpointIds: string[], spa
 }
 
 /**
+ * The rows from `from` on (the young part after the rolled granules), by minute since `from`: the spans of one
+ * request (last hour, last day, the series) all end now and share this part, so it is read once for them.
+ */
+function tail(db: DataSource, tenantId: string, endpointIds: string[], from: Date, shared?: Map<number, Promise<FigureRow[]>>): Promise<FigureRow[]> {
+  const known = shared?.get(from.getTime());
+  if (known) return known;
+  const rows = tailByMinute(db, tenantId, endpointIds, from);
+  shared?.set(from.getTime(), rows);
+  return rows;
+}
+
+function tailByMinute(db: DataSource, tenantId: string, endpointIds: string[], from: Date): Promise<FigureRow[]> {
+  const open = new Date(Date.UTC(9999, 0, 1)); // no end: nothing is younger than now
+  return rowFigures(db, tenantId, endpointIds, { from, to: open, stepMs: 60_000 }, from, open);
+}
+
+/** Rows by minute since `since` put in the buckets of a span (its steps are whole minutes, its buckets start on minutes since `since`). */
+function byBucket(rows: FigureRow[], since: Date, span: Span): FigureRow[] {
+  const out: FigureRow[] = [];
+  for (const r of rows) {
+    const t = since.getTime() + r.i * 60_000;
+    if (t >= span.to.getTime()) continue;
+    out.push({ ...r, i: Math.floor((t - span.from.getTime()) / span.stepMs) });
+  }
+  return out;
+}
+
+/**
  * Attempts (count, successes, latency histogram) and deliveries created per bucket of a span, for endpoints
  * of one tenant: whole closed granules from the rollup (kept once read), the rest from the rows (through
  * (endpoint_id, started_at) and (endpoint_id, id)).
  */
-export async function collect(db: DataSource, tenantId: string, endpointIds: string[], span: Span, now: Date, rollUp = true): Promise<Collected> {
+export async function collect(db: DataSource, tenantId: string, endpointIds: string[], span: Span, now: Date, rollUp = true, shared?: Map<number, Promise<FigureRow[]>>): Promise<Collected> {
   const out: Collected = { buckets: new Map(), total: empty() };
   if (!endpointIds.length) return out;
   const rolled = rolledPart(span, now);
@@ -186,7 +229,7 @@ export async function collect(db: DataSource, tenantId: string, endpointIds: str
   // read once and kept; the rows of [b, to) are read each time. Without a rolled part, the rows of [from, to).
   const a = new Date(rolled?.from ?? span.from.getTime());
   const b = new Date(rolled?.to ?? span.from.getTime());
-  const key = rolled && `${createHash('sha1').update(endpointIds.join(',')).digest('base64')}:${span.from.getTime()}:${span.stepMs}:${rolled.from}:${rolled.to}`;
+  const key = rolled && `${idsKey(endpointIds)}:${span.from.getTime()}:${span.stepMs}:${rolled.from}:${rolled.to}`;
   const kept = key ? rolledKept.get(key) : undefined;
   const [fromGranules, fromHead, fromRows] = await Promise.all([
     key && !kept
@@ -201,7 +244,7 @@ export async function collect(db: DataSource, tenantId: string, endpointIds: str
         ) as Promise<FigureRow[]>)
       : Promise.resolve(null),
     key && !kept && a > span.from ? rowFigures(db, tenantId, endpointIds, span, span.from, a) : Promise.resolve(null),
-    rowFigures(db, tenantId, endpointIds, span, b, span.to),
+    rolled ? tail(db, tenantId, endpointIds, b, shared).then((rows) => byBucket(rows, b, span)) : rowFigures(db, tenantId, endpointIds, span, b, span.to),
   ]);
   let granules = kept;
   if (key && fromGranules) {
@@ -261,9 +304,9 @@ export function windowView(f: BucketFigures | undefined): AttemptWindowView {
  * created per bucket come with the attempts (collect); the pending and dead ones are read through the partial
  * index of unsettled deliveries, and the rest of those created succeeded.
  */
-export async function statsSeries(db: DataSource, tenantId: string, endpointIds: string[], w: SeriesWindow, now = new Date(), rollUp = true): Promise<StatsSeriesView> {
+export async function statsSeries(db: DataSource, tenantId: string, endpointIds: string[], w: SeriesWindow, now = new Date(), rollUp = true, shared?: Map<number, Promise<FigureRow[]>>): Promise<StatsSeriesView> {
   const [figures, unsettled] = await Promise.all([
-    collect(db, tenantId, endpointIds, seriesSpan(w), now, rollUp),
+    collect(db, tenantId, endpointIds, seriesSpan(w), now, rollUp, shared),
     endpointIds.length
       ? (db.query(
           `SELECT floor(extract(epoch FROM created_at - $2::timestamptz) * 1000 / $4)::int AS i,
