@@ -38,7 +38,8 @@ describe('tracing', () => {
     receiver.replyWith([{ status: 500, body: 'boom' }], { status: 200 });
     const tenant = await createTenant(herald.api);
     const secretQuery = 'token=do-not-trace-me';
-    const traced = await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/traced?${secretQuery}`, retryPolicy: FAST_RETRY, sendTraceparent: true });
+    const headerValue = 'Bearer header-value-never-in-a-span';
+    const traced = await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/traced?${secretQuery}`, retryPolicy: FAST_RETRY, sendTraceparent: true, headers: { authorization: headerValue } });
     await createEndpoint(herald.api, tenant.id, { url: `${plain.url}/plain`, retryPolicy: FAST_RETRY });
     const marker = 'payload-marker-never-in-a-span';
 
@@ -88,9 +89,10 @@ describe('tracing', () => {
     expect(got).toEqual(attempts.map((s) => `00-${producerTrace}-${s.spanContext().spanId}-01`));
     expect(plain.forPath('/plain')[0].headers.traceparent).toBeUndefined();
 
-    // Nothing a span carries holds the payload, the URL's query or a secret.
-    const everything = JSON.stringify(spans.map((s) => s.attributes));
-    for (const secret of [marker, secretQuery, traced.secret]) expect(everything).not.toContain(secret);
+    // Nothing a span carries holds the payload, the URL's query, a header value or a secret (the receiver did get the header).
+    expect(receiver.forPath(`/traced?${secretQuery}`)[0].headers.authorization).toBe(headerValue);
+    const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
+    for (const secret of [marker, secretQuery, traced.secret, headerValue, 'header-value-never']) expect(everything).not.toContain(secret);
   });
 
   it('starts a trace of its own for a producer that sends no traceparent', async () => {
