@@ -11,7 +11,7 @@ module.exports = {
   needs: 'worker',
   async run(ctx) {
     const { P, results, rx } = ctx;
-    const size = ctx.SMOKE ? 500 : 20000;
+    const size = ctx.SMOKE ? 500 : 15000;
     const set = await ctx.endpointSet('trace');
     const typeOf = (i) => set[i % set.length].type;
     const tracingOn = {
