@@ -41,6 +41,11 @@ export interface HeraldConfig {
   sweepGraceMs: number;
   defaultRetryPolicy: RetryPolicy;
   publishBatchMax: number;
+  /**
+   * HERALD_PUBLISH_QUEUE_LIMIT: events that may wait for a commit in one API process. A publish that would
+   * pass it is shed (503 with Retry-After, nothing stored) instead of waiting behind a queue that only grows.
+   */
+  publishQueueLimit: number;
   queuePrefix: string;
   /** Consecutive failed attempts that open an endpoint's circuit. */
   circuitThreshold: number;
@@ -273,6 +278,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     sweepGraceMs: int(env, 'HERALD_SWEEP_GRACE_MS', 15000, 0, 3600000),
     defaultRetryPolicy: { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 10 * 3600 * 1000, multiplier: 5 },
     publishBatchMax: int(env, 'HERALD_PUBLISH_BATCH_MAX', 500, 1, 5000),
+    publishQueueLimit: int(env, 'HERALD_PUBLISH_QUEUE_LIMIT', 10_000, 1, 1_000_000),
     queuePrefix: prefix(env.HERALD_QUEUE_PREFIX || 'herald'),
     circuitThreshold: int(env, 'HERALD_CIRCUIT_THRESHOLD', 10, 1, 1_000_000),
     circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),

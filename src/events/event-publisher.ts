@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { isUnavailable } from '../common/error.filter';
-import { LimitExceededError } from '../common/errors';
+import { LimitExceededError, OverloadedError } from '../common/errors';
 import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
 import { EnqueueItem } from '../queues/delivery-queues';
@@ -161,6 +161,7 @@ export class EventPublisher {
         `this request would create ${deliveries} deliveries (events × matching endpoints), more than the ${limit} allowed per request (HERALD_MAX_DELIVERIES_PER_REQUEST); send fewer events per request`,
       );
     }
+    this.shedWhenOverloaded(events.length);
     const trace = this.tracing.enabled ? this.tracing.current() : undefined;
     if (trace) events = events.map((e) => ({ ...e, traceparent: trace.traceparent }));
     return new Promise<PublishedEvent[]>((resolve, reject) => {
@@ -172,6 +173,19 @@ export class EventPublisher {
       this.waitingEvents += events.length;
       this.schedule();
     });
+  }
+
+  /**
+   * Under overload the queue of requests waiting for a commit would only grow, and every request would wait
+   * longer than the last: past HERALD_PUBLISH_QUEUE_LIMIT waiting events a publish is refused at once (503,
+   * Retry-After, nothing stored), so the accepted ones keep their latency and the producer backs off. A
+   * request is never refused by an empty queue, whatever its size.
+   */
+  private shedWhenOverloaded(events: number): void {
+    const limit = this.config.publishQueueLimit;
+    if (this.waitingEvents === 0 || this.waitingEvents + events <= limit) return;
+    this.metrics.publishShed.inc();
+    throw new OverloadedError(`Herald is overloaded: ${this.waitingEvents} events are waiting to be committed (HERALD_PUBLISH_QUEUE_LIMIT is ${limit}); nothing was stored, retry later`);
   }
 
   /**

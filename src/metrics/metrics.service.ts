@@ -36,6 +36,7 @@ export class MetricsService {
 
   readonly eventsPublished = new Counter({ name: 'herald_events_published_total', help: 'events accepted (202), not counting idempotent replays', labelNames: ['tenant'], registers: [this.registry] });
 
+  readonly publishShed = new Counter({ name: 'herald_publish_shed_total', help: 'publish requests refused with 503 because the commit queue was past HERALD_PUBLISH_QUEUE_LIMIT', registers: [this.registry] });
   readonly publishDuration = new Histogram({
     name: 'herald_publish_duration_seconds',
     help: 'time from a publish request reaching the publisher to its events and deliveries being committed',
