@@ -11,6 +11,7 @@ import { DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliverySweeper } from './delivery-sweeper';
+import { HeldJobs } from './held-jobs';
 import { HttpSender } from './http-sender';
 import { RetentionPurge } from './retention-purge';
 
@@ -23,6 +24,7 @@ import { RetentionPurge } from './retention-purge';
     DeliveryStore,
     AttemptRecorder,
     DeliverySweeper,
+    HeldJobs,
     RetentionPurge,
     {
       provide: HttpSender,

@@ -70,6 +70,14 @@ export class MetricsService {
 
   readonly attemptsInFlight = new Gauge({ name: 'herald_attempts_in_flight', help: 'HTTP requests to endpoints under way in this process', registers: [this.registry] });
 
+  readonly jobsHeld: Gauge = new Gauge({
+    name: 'herald_worker_jobs_held',
+    help: 'jobs a worker took from the queues and holds while their endpoints wait for a place in its budget (HERALD_WORKER_HOLD_MAX)',
+    registers: [this.registry],
+    collect: (): void => this.jobsHeld.set(this.heldJobs()),
+  });
+  private heldJobs: () => number = () => 0;
+
   readonly groupCommitQueue = new Gauge({
     name: 'herald_group_commit_queue',
     help: 'items waiting for the next group commit: publish (events) or attempt (attempt records)',
@@ -144,6 +152,11 @@ export class MetricsService {
     } finally {
       this.attemptsInFlight.dec();
     }
+  }
+
+  /** The worker reports how many jobs it holds at each scrape. */
+  watchJobsHeld(count: () => number): void {
+    this.heldJobs = count;
   }
 
   /** A group-commit queue reports its length at each scrape. */
