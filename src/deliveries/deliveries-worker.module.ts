@@ -13,8 +13,9 @@ import { DeliveryProcessor } from './delivery.processor';
 import { DeliverySweeper } from './delivery-sweeper';
 import { HttpSender } from './http-sender';
 import { RetentionPurge } from './retention-purge';
+import { PartitionMaintenance } from '../database/partition-maintenance';
 
-/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper and the retention purge. */
+/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper, the partition maintenance and the retention purge. */
 @Module({
   imports: [DeliveriesModule, EndpointsModule, RateLimitModule, OperatorEventsModule],
   providers: [
@@ -24,6 +25,7 @@ import { RetentionPurge } from './retention-purge';
     AttemptRecorder,
     DeliverySweeper,
     RetentionPurge,
+    PartitionMaintenance,
     {
       provide: HttpSender,
       inject: [CONFIG],
