@@ -10,7 +10,7 @@ export const PARTITION_DAYS_AHEAD = 7;
 /** Yesterday's too, so a process whose clock is a little behind never writes into DEFAULT. */
 const DAYS_BEHIND = 1;
 /** DDL on a partitioned table waits for its lock this long at most (the next run tries again), never queueing readers behind it for longer. */
-export const DDL_LOCK_TIMEOUT = '5s';
+export const DDL_LOCK_TIMEOUT = '1s';
 
 /** The day partitions a table has now (by name), DEFAULT left out. */
 export async function partitionNames(db: DataSource, table: PartitionedTable): Promise<string[]> {

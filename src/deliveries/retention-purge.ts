@@ -19,12 +19,16 @@ export interface PurgeResult {
   kept: string[];
   /** Pending deliveries dead-lettered as `expired`. */
   expired: number;
+  /** Idempotency keys released (older than 24 h). */
+  released: number;
 }
+
+const KEY_LIFETIME_MS = 86_400_000;
 
 /**
  * Retention (HERALD_RETENTION_DAYS), by one worker process at a time, once an hour. events, deliveries and attempts
  * are partitioned a day a partition (PartitionMaintenance): retention drops whole days, never deletes rows one by one.
- * With cutoff = now − retention:
+ * Idempotency keys older than 24 h are released first. Then, with cutoff = now − retention:
  * 1. a delivery still pending when its event passes the cutoff (parked behind a disabled endpoint, or on a long
  *    retry policy) is dead-lettered with `expired`, so it shows in the dead-letter queue and can be resent; this
  *    touches it (updated_at), which keeps it, as below, for one more retention period;
@@ -61,14 +65,15 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
       this.logger.warn(`retention purge failed, will try again: ${error.message}`);
       return undefined;
     });
-    return done ?? { dropped: [], kept: [], expired: 0 };
+    return done ?? { dropped: [], kept: [], expired: 0, released: 0 };
   }
 
   private async purgeNow(now: Date): Promise<PurgeResult> {
     const days = this.config.retentionDays;
     const cutoff = new Date(now.getTime() - days * DAY_MS);
-    const result: PurgeResult = { dropped: [], kept: [], expired: 0 };
+    const result: PurgeResult = { dropped: [], kept: [], expired: 0, released: 0 };
     try {
+      result.released = await this.releaseKeys(now);
       result.expired = await this.expire(now, cutoff);
       for (const p of partitionsPastCutoff('attempts', await partitionNames(this.db, 'attempts'), cutoff)) await this.drop(p, result);
       for (const p of partitionsPastCutoff('deliveries', await partitionNames(this.db, 'deliveries'), cutoff)) {
@@ -92,6 +97,28 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
       if (result.kept.length) this.logger.log(`retention: kept ${result.kept.join(', ')} past ${days} days (pending or recently changed deliveries)`);
     }
     return result;
+  }
+
+  /**
+   * Idempotency keys older than 24 h are released: their row in event_idempotency_keys goes and their event's
+   * idempotency_key is cleared (a key reused after 24 h is released by the publish itself; this keeps the table small).
+   */
+  private async releaseKeys(now: Date): Promise<number> {
+    let released = 0;
+    for (;;) {
+      const n = await this.db.transaction(async (tx) => {
+        // A DELETE answers [rows, count].
+        const [gone]: [{ event_id: string }[], number] = await tx.query(
+          `DELETE FROM event_idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM event_idempotency_keys WHERE created_at < $1 LIMIT ${BATCH}) RETURNING event_id`,
+          [new Date(now.getTime() - KEY_LIFETIME_MS)],
+        );
+        const ids = gone.map((g) => g.event_id);
+        if (ids.length) await tx.query(`UPDATE events SET idempotency_key = NULL WHERE id = ANY($1) AND idempotency_key IS NOT NULL`, [ids]);
+        return ids.length;
+      });
+      released += n;
+      if (n < BATCH) return released;
+    }
   }
 
   /** Step 1: what is still pending of events older than the cutoff becomes dead, `expired` (not while an attempt runs). */

@@ -86,6 +86,19 @@ describe('migration to time partitions', () => {
       expect(await all.query(`SELECT count(*)::int AS n FROM events`)).toEqual([{ n: 3 }]);
       expect(await all.query(`SELECT count(*)::int AS n FROM deliveries`)).toEqual([{ n: 3 }]);
       expect(await all.query(`SELECT count(*)::int AS n FROM attempts`)).toEqual([{ n: 6 }]);
+
+      // It can be undone (back to plain tables, rows and foreign keys kept) and made again.
+      const runner = all.createQueryRunner();
+      try {
+        await new TimePartitions1795690000000().down(runner);
+        expect(await all.query(`SELECT relkind AS kind FROM pg_class WHERE relname = 'deliveries'`)).toEqual([{ kind: 'r' }]);
+        expect(await all.query(`SELECT count(*)::int AS n FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id`)).toEqual([{ n: 6 }]);
+        await new TimePartitions1795690000000().up(runner);
+        expect(await all.query(`SELECT relkind AS kind FROM pg_class WHERE relname = 'deliveries'`)).toEqual([{ kind: 'p' }]);
+        expect(await all.query(`SELECT count(*)::int AS n FROM attempts`)).toEqual([{ n: 6 }]);
+      } finally {
+        await runner.release();
+      }
     } finally {
       await all.destroy();
     }

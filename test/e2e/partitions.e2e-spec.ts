@@ -163,5 +163,11 @@ describe('time partitions', () => {
     const fresh = await publish(api(), tenant.id, 'keyed', {}, { idempotencyKey: 'k-1' });
     expect(fresh.id).not.toBe(first.id);
     expect((await api().get(`/v1/tenants/${tenant.id}/events/${first.id}`)).body.idempotencyKey).toBeNull();
+    // Retention releases the keys nobody reused once they are 24 h old.
+    await herald.sql(`UPDATE event_idempotency_keys SET created_at = now() - interval '25 hours' WHERE tenant_id = $1 AND key = 'k-2'`, [tenant.id]);
+    const result = await new RetentionPurge(db, loadConfig({ ...herald.env, HERALD_RETENTION_DAYS: '30' })).purge();
+    expect(result.released).toBeGreaterThanOrEqual(1);
+    expect(await herald.sql(`SELECT key FROM event_idempotency_keys WHERE tenant_id = $1 ORDER BY key`, [tenant.id])).toEqual([{ key: 'k-1' }]);
+    expect((await api().get(`/v1/tenants/${tenant.id}/events/${second.id}`)).body.idempotencyKey).toBeNull();
   });
 });

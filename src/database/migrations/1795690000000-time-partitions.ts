@@ -24,6 +24,7 @@ const AHEAD = 7;
  * - A unique index on a partitioned table must contain the partition key, so (tenant_id, idempotency_key) cannot be
  *   unique on events any more: keys in use move to event_idempotency_keys (one row per key, released after 24 h),
  *   and events keeps a plain index on them for lookups.
+ * - deliveries gains (tenant_id, status, id) for the list by status.
  * - Indexes are copied from the old table as they are, whatever earlier migrations made (so a column or index added
  *   to these tables by another migration before this one comes along).
  */
@@ -35,6 +36,8 @@ export class TimePartitions1795690000000 implements MigrationInterface {
         await queryRunner.query(`ALTER TABLE "deliveries" DROP CONSTRAINT "FK_6a9b04f909fedcc6438b48b90c1"`);
         await queryRunner.query(`ALTER TABLE "events" DROP CONSTRAINT "FK_098a5d310151924de7369f1336a"`);
         for (const table of TABLES) await partition(queryRunner, table);
+        // The deliveries list by status reads only rows of that status, whatever the tenant's mix.
+        await queryRunner.query(`CREATE INDEX "deliveries_tenant_status_id_idx" ON "deliveries" ("tenant_id", "status", "id") `);
         await queryRunner.query(`ALTER TABLE "events" ADD CONSTRAINT "FK_098a5d310151924de7369f1336a" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
 
         await queryRunner.query(`CREATE TABLE "event_idempotency_keys" ("tenant_id" character varying(40) NOT NULL, "key" character varying(256) NOT NULL, "event_id" character varying(40) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_event_idempotency_keys" PRIMARY KEY ("tenant_id", "key"))`);
@@ -47,6 +50,7 @@ export class TimePartitions1795690000000 implements MigrationInterface {
     public async down(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`DROP TABLE "event_idempotency_keys"`);
         await queryRunner.query(`ALTER TABLE "events" DROP CONSTRAINT "FK_098a5d310151924de7369f1336a"`);
+        await queryRunner.query(`DROP INDEX "public"."deliveries_tenant_status_id_idx"`);
         for (const table of [...TABLES].reverse()) await unpartition(queryRunner, table);
         // Rows whose parent went (retention drops partitions, not rows) cannot be kept under the foreign keys again.
         await queryRunner.query(`DELETE FROM attempts a WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)`);
