@@ -140,6 +140,19 @@ describe('time partitions', () => {
     expect(result.kept).toContain(old.day('events'));
     expect((await api().get(`/v1/tenants/${tenant.id}/deliveries/${replayed}`)).status).toBe(200);
     expect((await api().get(`/v1/tenants/${tenant.id}/events/${old.event}`)).status).toBe(200);
+
+    // Once that delivery is old news, the event's day goes, and the delivery (in a day that stays) goes with it.
+    const replayedAttempt = idAt('att', Date.now());
+    await herald.sql(`INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code) VALUES ($1, $2, $3, 1, 'manual', now(), 5, 500)`, [
+      replayedAttempt,
+      replayed,
+      endpoint.id,
+    ]);
+    await herald.sql(`UPDATE deliveries SET updated_at = now() - interval '40 days' WHERE id = $1`, [replayed]);
+    const after = await new RetentionPurge(db, loadConfig({ ...herald.env, HERALD_RETENTION_DAYS: '30' })).purge();
+    expect(after.dropped).toContain(old.day('events'));
+    expect(await herald.sql(`SELECT id FROM deliveries WHERE id = $1`, [replayed])).toEqual([]);
+    expect(await herald.sql(`SELECT id FROM attempts WHERE id = $1`, [replayedAttempt])).toEqual([]);
   });
 
   it('removes a tenant with its deliveries and attempts, which no foreign key cascades to now', async () => {
