@@ -9,4 +9,5 @@ module.exports = [
   require('./slow-receivers'),
   require('./hot-endpoint'),
   require('./inbound'),
+  require('./storage'), // opt-in (--only storage, npm run bench:storage): 10 M attempts, list routes and retention
 ];

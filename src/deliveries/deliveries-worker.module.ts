@@ -14,8 +14,9 @@ import { DeliverySweeper } from './delivery-sweeper';
 import { HeldJobs } from './held-jobs';
 import { HttpSender } from './http-sender';
 import { RetentionPurge } from './retention-purge';
+import { PartitionMaintenance } from '../database/partition-maintenance';
 
-/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper and the retention purge. */
+/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper, the partition maintenance and the retention purge. */
 @Module({
   imports: [DeliveriesModule, EndpointsModule, RateLimitModule, OperatorEventsModule],
   providers: [
@@ -26,6 +27,7 @@ import { RetentionPurge } from './retention-purge';
     DeliverySweeper,
     HeldJobs,
     RetentionPurge,
+    PartitionMaintenance,
     {
       provide: HttpSender,
       inject: [CONFIG],

@@ -10,7 +10,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { circuitView } from '../endpoints/circuit-breaker';
 import { AttemptWindowView, EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
 import { statsSeries } from './stats-series';
-import { seriesWindow } from './stats-window';
+import { firstIdAt, seriesWindow } from './stats-window';
 
 interface WindowRow {
   attempts: number;
@@ -60,7 +60,7 @@ export class EndpointStatsService {
       this.db.query(
         `WITH a AS (
            SELECT started_at >= now() - interval '1 hour' AS recent, duration_ms, (error IS NULL AND status_code BETWEEN 200 AND 299) AS ok
-           FROM attempts WHERE endpoint_id = $1 AND started_at >= now() - interval '1 day')
+           FROM attempts WHERE endpoint_id = $1 AND started_at >= now() - interval '1 day' AND id >= $2)
          SELECT count(*) FILTER (WHERE recent)::int AS hour_attempts,
                 count(*) FILTER (WHERE recent AND ok)::int AS hour_succeeded,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE recent) AS hour_p50,
@@ -70,7 +70,8 @@ export class EndpointStatsService {
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS day_p50,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS day_p99
          FROM a`,
-        [endpoint.id],
+        // The id bound skips the day partitions older than a day (an attempt's id is made after it started).
+        [endpoint.id, firstIdAt('att', new Date(Date.now() - 86_400_000))],
       ) as Promise<Record<string, number | null>[]>,
       // Redis being away costs these two figures, not the whole answer.
       endpoint.rateLimitPerSecond ? this.rateLimiter.endpointBacklog(endpoint.id, endpoint.rateLimitPerSecond).catch(this.unknown) : Promise.resolve(null),

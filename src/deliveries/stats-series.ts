@@ -31,13 +31,14 @@ function total(r: BucketRow | undefined): AttemptWindowView {
 /**
  * Deliveries by outcome and attempt latency per bucket, for a set of endpoints of one tenant, in one query.
  * Attempts are read through (endpoint_id, started_at); deliveries through (endpoint_id, id), ids being time-sorted.
+ * The id bounds also skip the day partitions before the window (an attempt's id is made after it started).
  */
 export async function statsSeries(db: DataSource, tenantId: string, endpointIds: string[], w: SeriesWindow): Promise<StatsSeriesView> {
   const rows: BucketRow[] = await db.query(
     `WITH a AS (
        SELECT floor(extract(epoch FROM started_at - $3::timestamptz) * 1000 / $5)::int AS i, duration_ms,
               (error IS NULL AND status_code BETWEEN 200 AND 299) AS ok
-       FROM attempts WHERE endpoint_id = ANY($2) AND started_at >= $3 AND started_at < $4),
+       FROM attempts WHERE endpoint_id = ANY($2) AND started_at >= $3 AND started_at < $4 AND id >= $8),
      att AS (
        SELECT i, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
@@ -56,7 +57,7 @@ export async function statsSeries(db: DataSource, tenantId: string, endpointIds:
      UNION ALL
      SELECT NULL, attempts, succeeded, p50, p99, NULL, NULL, NULL FROM att WHERE i IS NULL
      ORDER BY 1 NULLS LAST`,
-    [tenantId, endpointIds, w.from, w.to, w.stepMs, firstIdAt('dlv', w.from), w.buckets],
+    [tenantId, endpointIds, w.from, w.to, w.stepMs, firstIdAt('dlv', w.from), w.buckets, firstIdAt('att', w.from)],
   );
   const points: StatsPointView[] = rows
     .filter((r) => r.i !== null)

@@ -68,6 +68,18 @@ const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, i
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
     AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)`;
 
+/**
+ * INSERT_EVENTS for a commit holding idempotency keys: each key is taken in event_idempotency_keys first (its
+ * primary key makes a concurrent commit of the same key wait for ours, then take nothing), and an event with a key
+ * is written only if it took it. Answers the ids written.
+ */
+const INSERT_KEYED_EVENTS = `WITH taken AS (
+    INSERT INTO event_idempotency_keys (tenant_id, key, event_id, created_at)
+    SELECT k.tenant_id, k.key, k.id, k.created_at FROM unnest($1::varchar[], $2::varchar[], $5::varchar[], $7::timestamptz[]) AS k(id, tenant_id, key, created_at)
+    WHERE k.key IS NOT NULL
+    ON CONFLICT DO NOTHING RETURNING event_id)
+  ${INSERT_EVENTS} WHERE e.idempotency_key IS NULL OR e.id IN (SELECT event_id FROM taken) RETURNING id`;
+
 /** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
 const EVENT_PARAMS = 9;
 
@@ -291,7 +303,7 @@ export class EventPublisher {
         await this.resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
         if (fresh.length === 0) return true;
-        const inserted: { id: string }[] = await tx.query(`${INSERT_EVENTS} ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`, eventParams(fresh));
+        const inserted: { id: string }[] = await tx.query(INSERT_KEYED_EVENTS, eventParams(fresh));
         if (inserted.length !== fresh.length) {
           // A concurrent commit took an idempotency key between our check and our insert: answer its event.
           const ids = new Set(inserted.map((r) => r.id));
@@ -387,15 +399,19 @@ export class EventPublisher {
     const keys = keyed.map((r) => r.event.idempotencyKey!);
     if (!afterConflict) {
       await tx.query(
-        `UPDATE events e SET idempotency_key = NULL FROM unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
-         WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.key AND e.created_at < now() - interval '24 hours'`,
+        `WITH released AS (
+           DELETE FROM event_idempotency_keys i USING unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
+           WHERE i.tenant_id = k.tenant_id AND i.key = k.key AND i.created_at < now() - interval '24 hours' RETURNING i.event_id)
+         UPDATE events e SET idempotency_key = NULL FROM released WHERE e.id = released.event_id`,
         [tenants, keys],
       );
     }
     const found: { id: string; tenant_id: string; idempotency_key: string; event_type: string; created_at: Date; delivery_count: number }[] = await tx.query(
       `SELECT e.id, e.tenant_id, e.idempotency_key, e.event_type, e.created_at,
               (SELECT count(*)::int FROM deliveries d WHERE d.event_id = e.id) AS delivery_count
-       FROM events e JOIN unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.key`,
+       FROM unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
+       JOIN event_idempotency_keys i ON i.tenant_id = k.tenant_id AND i.key = k.key
+       JOIN events e ON e.id = i.event_id`,
       [tenants, keys],
     );
     const byKey = new Map(found.map((f) => [`${f.tenant_id}\u0000${f.idempotency_key}`, f]));
