@@ -14,4 +14,5 @@ module.exports = [
   require('./replay'), // live end to end beside a 100 000-delivery replay (issue 14)
   require('./stats'), // the console's stats API over a day of 1 M attempts (issue 16)
   require('./in-flight'), // the worker's memory with 10 000 requests in flight (issue 11)
+  require('./storage'), // opt-in (--only storage, npm run bench:storage): 10 M attempts, list routes and retention
 ];

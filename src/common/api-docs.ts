@@ -29,6 +29,6 @@ export function ApiErrors() {
     ApiResponse({ status: 404, description: 'unknown id, or another tenant\'s', type: ErrorView }),
     ApiResponse({ status: 413, description: 'the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES)', type: ErrorView }),
     ApiResponse({ status: 422, description: 'the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After)', type: ErrorView }),
-    ApiResponse({ status: 503, description: 'PostgreSQL is unreachable; nothing was stored; retry', type: ErrorView }),
+    ApiResponse({ status: 503, description: 'PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After', type: ErrorView }),
   );
 }

@@ -76,6 +76,16 @@ export class ForbiddenError extends DomainError {
   readonly title = 'Forbidden';
 }
 
+/** This process has more work waiting than it can take on soon: the request is shed, nothing was stored. */
+export class OverloadedError extends DomainError {
+  readonly status = 503;
+  readonly title = 'Service Unavailable';
+  constructor(message: string) {
+    super(message);
+    this.headers = { 'retry-after': '1' };
+  }
+}
+
 /** A dependency (PostgreSQL) is unreachable: the request did not take effect. */
 export class UnavailableError extends DomainError {
   readonly status = 503;

@@ -29,6 +29,11 @@ export interface HeraldConfig {
   workerConcurrency: number;
   /** Jobs each shard's consumer takes at once (claiming and planning; sends run on under workerConcurrency). */
   workerFetchConcurrency: number;
+  /**
+   * HERALD_WORKER_HOLD_MAX: jobs a worker process takes from the queues beyond its budget and holds, waiting for a
+   * place (so one endpoint's backlog does not block its shard); past it, the shard's consumer waits.
+   */
+  workerHoldMax: number;
   /** How long a stopping worker lets attempts in flight finish (keep the orchestrator's stop grace above it). */
   shutdownGraceMs: number;
   allowPrivateNetworks: string;
@@ -41,6 +46,11 @@ export interface HeraldConfig {
   sweepGraceMs: number;
   defaultRetryPolicy: RetryPolicy;
   publishBatchMax: number;
+  /**
+   * HERALD_PUBLISH_QUEUE_LIMIT: events that may wait for a commit in one API process. A publish that would
+   * pass it is shed (503 with Retry-After, nothing stored) instead of waiting behind a queue that only grows.
+   */
+  publishQueueLimit: number;
   queuePrefix: string;
   /** Consecutive failed attempts that open an endpoint's circuit. */
   circuitThreshold: number;
@@ -263,6 +273,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
     workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
     workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
+    workerHoldMax: int(env, 'HERALD_WORKER_HOLD_MAX', 20_000, 0, 1_000_000),
     shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),
     allowPrivateNetworks,
     maxPayloadBytes: int(env, 'HERALD_MAX_PAYLOAD_BYTES', 262144, 1024, 64 * 1024 * 1024),
@@ -273,6 +284,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     sweepGraceMs: int(env, 'HERALD_SWEEP_GRACE_MS', 15000, 0, 3600000),
     defaultRetryPolicy: { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 10 * 3600 * 1000, multiplier: 5 },
     publishBatchMax: int(env, 'HERALD_PUBLISH_BATCH_MAX', 500, 1, 5000),
+    publishQueueLimit: int(env, 'HERALD_PUBLISH_QUEUE_LIMIT', 10_000, 1, 1_000_000),
     queuePrefix: prefix(env.HERALD_QUEUE_PREFIX || 'herald'),
     circuitThreshold: int(env, 'HERALD_CIRCUIT_THRESHOLD', 10, 1, 1_000_000),
     circuitCooldownMs: int(env, 'HERALD_CIRCUIT_COOLDOWN_MS', 60_000, 100, 3_600_000),

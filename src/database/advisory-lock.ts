@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 
 /** Advisory lock keys: one per kind of periodic work that one process at a time should do. */
-export const LOCKS = { sweeper: 7_313_001, retention: 7_313_002 } as const;
+export const LOCKS = { sweeper: 7_313_001, retention: 7_313_002, partitions: 7_313_003 } as const;
 
 /**
  * Runs `work` only if no other process holds the lock (a PostgreSQL session advisory lock, on a connection of

@@ -6,6 +6,7 @@ import { DeliveryAttempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { HeraldEvent } from '../events/event.entity';
+import { EventIdempotencyKey } from '../events/event-idempotency-key.entity';
 import { SourceRequest } from '../inbound/source-request.entity';
 import { Source } from '../inbound/source.entity';
 import { Tenant } from '../tenants/tenant.entity';
@@ -16,7 +17,7 @@ import { PortalSession } from '../portal/portal-session.entity';
 import { Replay } from '../replays/replay.entity';
 import { EndpointStatGranule, EndpointStatMark } from '../deliveries/stats-rollup.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay, EndpointStatGranule, EndpointStatMark];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, EventIdempotencyKey, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay, EndpointStatGranule, EndpointStatMark];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

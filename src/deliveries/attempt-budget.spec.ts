@@ -70,4 +70,21 @@ describe('AttemptBudget', () => {
     expect(() => new AttemptBudget(1).release('x')).toThrow();
     expect(() => new AttemptBudget(0)).toThrow(RangeError);
   });
+
+  it('tryAcquire takes a place only when one is free and nobody waits, and changes nothing otherwise', async () => {
+    const { budget, want, settle } = harness(2);
+    expect(budget.tryAcquire('a')).toBe(true);
+    expect(budget.tryAcquire('b')).toBe(true);
+    expect(budget.tryAcquire('a')).toBe(false);
+    expect(budget.inFlight).toBe(2);
+    want('c', 1);
+    await settle();
+    budget.release('a');
+    await settle();
+    // The place went to the waiting endpoint; with nobody waiting, the next one is free to take.
+    expect(budget.tryAcquire('a')).toBe(false);
+    budget.release('b');
+    expect(budget.tryAcquire('a')).toBe(true);
+    expect(budget.inFlight).toBe(2);
+  });
 });

@@ -30,13 +30,17 @@ export class AttemptBudget {
     return this.waiters;
   }
 
+  /** A place now, if one is free and nobody waits for one (then call `release`); false otherwise, and nothing changes. */
+  tryAcquire(endpointId: string): boolean {
+    if (this.held >= this.capacity || this.waiters > 0) return false;
+    this.take(endpointId, this.shareOf(endpointId));
+    return true;
+  }
+
   /** Resolves when this endpoint may send one more attempt; call `release` with the same id afterwards. */
   acquire(endpointId: string): Promise<void> {
+    if (this.tryAcquire(endpointId)) return Promise.resolve();
     const share = this.shareOf(endpointId);
-    if (this.held < this.capacity && this.waiters === 0) {
-      this.take(endpointId, share);
-      return Promise.resolve();
-    }
     return new Promise<void>((resolve) => {
       share.waiting.push(resolve);
       this.waiters++;

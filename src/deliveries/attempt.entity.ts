@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { AttemptTrigger, Delivery } from './delivery.entity';
 
-/** Append-only log: one row per HTTP attempt. */
+/** Append-only log: one row per HTTP attempt. Partitioned by range of id, a partition a day (TimePartitions1795690000000). */
 @Entity('attempts')
 @Index('attempts_delivery_id_number_idx', ['deliveryId', 'attemptNumber'])
 @Index('attempts_started_at_idx', ['startedAt'])
@@ -14,7 +14,8 @@ export class DeliveryAttempt {
   @Column({ name: 'delivery_id', type: 'varchar', length: 40 })
   deliveryId: string;
 
-  @ManyToOne(() => Delivery, { onDelete: 'CASCADE' })
+  // No foreign key in the database (a partition of deliveries could not be dropped without checking every attempt).
+  @ManyToOne(() => Delivery, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'delivery_id' })
   delivery?: Delivery;
 

@@ -11,10 +11,12 @@ import { DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliverySweeper } from './delivery-sweeper';
+import { HeldJobs } from './held-jobs';
 import { HttpSender } from './http-sender';
 import { RetentionPurge } from './retention-purge';
+import { PartitionMaintenance } from '../database/partition-maintenance';
 
-/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper and the retention purge. */
+/** What only the worker role runs: the queue consumers, the sender, the recorder, the sweeper, the partition maintenance and the retention purge. */
 @Module({
   imports: [DeliveriesModule, EndpointsModule, RateLimitModule, OperatorEventsModule],
   providers: [
@@ -23,7 +25,9 @@ import { RetentionPurge } from './retention-purge';
     DeliveryStore,
     AttemptRecorder,
     DeliverySweeper,
+    HeldJobs,
     RetentionPurge,
+    PartitionMaintenance,
     {
       provide: HttpSender,
       inject: [CONFIG],

@@ -6,6 +6,7 @@ import { CONFIG } from '../config/config.module';
 import { LOCKS, withAdvisoryLock } from '../database/advisory-lock';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
+import { HeldJobs } from './held-jobs';
 
 const PAGE = 1000;
 const PAGES_PER_SWEEP = 20;
@@ -30,6 +31,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
     private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
+    private readonly held: HeldJobs,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,9 +70,11 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
            ORDER BY next_attempt_at, id LIMIT ${PAGE}`,
           [this.config.sweepGraceMs, this.after?.at ?? null, this.after?.id ?? ''],
         );
-        if (rows.length) {
-          await this.scheduler.dispatch(rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), 'sweep');
-          offered += rows.length;
+        // What this process holds, waiting for a place in its budget, is on its way already.
+        const lost = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1));
+        if (lost.length) {
+          await this.scheduler.dispatch(lost.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), 'sweep');
+          offered += lost.length;
         }
         if (rows.length < PAGE) {
           this.after = null;

@@ -22,6 +22,7 @@ import { Outcome, decideOutcome } from './attempt-outcome';
 import { CIRCUIT_JITTER_MS, Plan, planAttempt, planSend, planSlot, slotWaitMs } from './attempt-plan';
 import { AttemptRecord, AttemptRecorder, Recorded } from './attempt-recorder';
 import { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import { HeldJobs } from './held-jobs';
 import { HttpSender, SendResult } from './http-sender';
 import { buildWebhookRequest } from './webhook-request';
 
@@ -79,16 +80,23 @@ export class DeliveryWorker {
     @Inject(CONFIG) private readonly config: HeraldConfig,
     private readonly operatorEvents: OperatorEvents,
     private readonly tracing: DeliveryTracing,
+    private readonly held: HeldJobs,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
     // Every attempt in flight listens for the stop: as many listeners as the budget allows.
     setMaxListeners(0, this.stop.signal);
     metrics.watchGroupCommitQueue('attempt', () => recorder.queued);
+    metrics.watchJobsHeld(() => this.held.size);
   }
 
-  /** Attempts under way in this process (sending, or waiting at a gate). */
+  /** Attempts under way in this process (sending, or waiting at a gate or for a place). */
   get attemptsUnderWay(): number {
     return this.running.size;
+  }
+
+  /** Jobs held in this process, waiting for a place in the budget. */
+  get jobsHeld(): number {
+    return this.held.size;
   }
 
   /**
@@ -97,7 +105,38 @@ export class DeliveryWorker {
    */
   async take(job: DeliveryJob): Promise<void> {
     if (this.stopping) throw new Error('the worker is stopping');
-    await this.budget.acquire(job.endpointId);
+    if (!this.budget.tryAcquire(job.endpointId)) {
+      // Offered again (by another process's sweeper) while this process holds it.
+      if (this.held.has(job.deliveryId, job.attempt)) return;
+      if (this.held.size < this.config.workerHoldMax) return this.hold(job);
+      // As many held as allowed: this job waits in the queue's hands, and the shard waits with it.
+      await this.budget.acquire(job.endpointId);
+    }
+    return this.takeWithPlace(job);
+  }
+
+  /**
+   * A job whose endpoint must wait for a place in the budget is held here and its queue job completes at once, so
+   * the shard's consumer goes on to the jobs behind it: a hot endpoint's backlog waits in this process, in the
+   * budget's fair line, instead of in front of its shard's other endpoints in Redis (head-of-line blocking). Held
+   * jobs are unclaimed: if this process dies, their deliveries are pending and due in PostgreSQL and the sweeper
+   * offers them again; if it stops, they go back to the queues.
+   */
+  private hold(job: DeliveryJob): void {
+    this.held.add(job);
+    this.track(
+      this.budget.acquire(job.endpointId).then(() => {
+        if (!this.held.delete(job) || this.stopping) {
+          this.budget.release(job.endpointId);
+          return;
+        }
+        return this.takeWithPlace(job);
+      }),
+    );
+  }
+
+  /** The rest of `take`, with a place of the budget held (released here unless handed over to the attempt). */
+  private async takeWithPlace(job: DeliveryJob): Promise<void> {
     let handedOver = false;
     try {
       if (this.stopping) throw new Error('the worker is stopping');
@@ -137,6 +176,9 @@ export class DeliveryWorker {
 
   async drain(graceMs: number): Promise<void> {
     this.stopping = true;
+    // Held jobs go back to the queues for another worker (the sweeper would find them too, after its grace).
+    const held = this.held.takeAll();
+    await this.scheduler.dispatch(held.map((j) => ({ deliveryId: j.deliveryId, endpointId: j.endpointId, attempt: j.attempt })), 'hand back');
     const settled = Promise.allSettled([...this.running]);
     const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref());
     if ((await Promise.race([settled, timer])) === 'late') {

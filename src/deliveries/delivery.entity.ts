@@ -4,8 +4,11 @@ import { HeraldEvent } from '../events/event.entity';
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
 export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 
+// Partitioned by range of id, a partition a day: see migration TimePartitions1795690000000.
 @Entity('deliveries')
 @Index('deliveries_tenant_id_id_idx', ['tenantId', 'id'])
+// Lists by status (the dead-letter queue, what is pending) newest first, without reading the tenant's other rows.
+@Index('deliveries_tenant_status_id_idx', ['tenantId', 'status', 'id'])
 @Index('deliveries_endpoint_id_id_idx', ['endpointId', 'id'])
 @Index('deliveries_event_id_idx', ['eventId'])
 @Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
@@ -27,7 +30,8 @@ export class Delivery {
   @Column({ name: 'event_id', type: 'varchar', length: 40 })
   eventId: string;
 
-  @ManyToOne(() => HeraldEvent, { onDelete: 'CASCADE' })
+  // No foreign key in the database (a partition of events could not be dropped without checking every delivery).
+  @ManyToOne(() => HeraldEvent, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'event_id' })
   event?: HeraldEvent;
 

@@ -11,6 +11,9 @@ import { SeriesWindow, firstIdAt } from './stats-window';
  * closed for ROLLUP_GRACE_MS (an attempt row is written when the attempt ends: at most an endpoint's timeout,
  * 60 s, after it started, then a group commit); what is younger, and the window's edges that are not whole
  * granules, are read from the rows themselves. Percentiles come from the histograms (within 1 %).
+ * Attempts are also bounded by id, which skips the day partitions before the range (an attempt's id is made
+ * after it started); deliveries are bounded by id (with some slack: the application makes the id,
+ * PostgreSQL the created_at).
  */
 export const GRANULE_MS = 10 * 60_000;
 export const ROLLUP_GRACE_MS = 5 * 60_000;
@@ -108,7 +111,7 @@ async function rollUp(db: DataSource, endpointIds: string[], from: number, to: n
        FROM (
          SELECT endpoint_id, to_timestamp(floor(extract(epoch FROM started_at) * 1000 / $6) * $6 / 1000) AS g, ${LATENCY_BUCKET_SQL} AS h,
                 count(*) AS n, count(*) FILTER (WHERE error IS NULL AND status_code BETWEEN 200 AND 299) AS ok, 0 AS d
-         FROM attempts WHERE endpoint_id = ANY($1) AND started_at >= $2 AND started_at < $3
+         FROM attempts WHERE endpoint_id = ANY($1) AND started_at >= $2 AND started_at < $3 AND id >= $7
          GROUP BY 1, 2, 3
          UNION ALL
          SELECT endpoint_id, to_timestamp(floor(extract(epoch FROM created_at) * 1000 / $6) * $6 / 1000), NULL, 0, 0, count(*)
@@ -116,7 +119,7 @@ async function rollUp(db: DataSource, endpointIds: string[], from: number, to: n
          GROUP BY 1, 2) x
        GROUP BY endpoint_id, g
        ON CONFLICT (endpoint_id, start) DO NOTHING`,
-      [ids, new Date(f), new Date(t), firstIdAt('dlv', new Date(f - ID_SLACK_MS)), firstIdAt('dlv', new Date(t + ID_SLACK_MS)), GRANULE_MS],
+      [ids, new Date(f), new Date(t), firstIdAt('dlv', new Date(f - ID_SLACK_MS)), firstIdAt('dlv', new Date(t + ID_SLACK_MS)), GRANULE_MS, firstIdAt('att', new Date(f))],
     );
   }
   // the marks grow only over granules just written or already covered (a concurrent writer's disjoint mark is replaced, never bridged)
@@ -173,7 +176,7 @@ function rowFigures(db: DataSource, tenantId: string, endpointIds: string[], spa
     `WITH raw AS MATERIALIZED (
        SELECT floor(extract(epoch FROM started_at - $2::timestamptz) * 1000 / $3)::int AS i, ${LATENCY_BUCKET_SQL} AS h,
               (error IS NULL AND status_code BETWEEN 200 AND 299) AS ok
-       FROM attempts WHERE endpoint_id = ANY($1) AND started_at >= $4 AND started_at < $5),
+       FROM attempts WHERE endpoint_id = ANY($1) AND started_at >= $4 AND started_at < $5 AND id >= $9),
      made AS (
        SELECT floor(extract(epoch FROM created_at - $2::timestamptz) * 1000 / $3)::int AS i
        FROM deliveries WHERE tenant_id = $6 AND endpoint_id = ANY($1) AND id >= $7 AND id < $8 AND created_at >= $4 AND created_at < $5)
@@ -183,7 +186,7 @@ function rowFigures(db: DataSource, tenantId: string, endpointIds: string[], spa
      GROUP BY i
      UNION ALL
      SELECT i, h, count(*)::int, NULL, NULL FROM raw GROUP BY i, h`,
-    [endpointIds, span.from, span.stepMs, from, to, tenantId, firstIdAt('dlv', new Date(from.getTime() - ID_SLACK_MS)), firstIdAt('dlv', new Date(to.getTime() + ID_SLACK_MS))],
+    [endpointIds, span.from, span.stepMs, from, to, tenantId, firstIdAt('dlv', new Date(from.getTime() - ID_SLACK_MS)), firstIdAt('dlv', new Date(to.getTime() + ID_SLACK_MS)), firstIdAt('att', from)],
   ) as Promise<FigureRow[]>;
 }
 

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { isUnavailable } from '../common/error.filter';
-import { LimitExceededError } from '../common/errors';
+import { LimitExceededError, OverloadedError } from '../common/errors';
 import { newId } from '../common/ids';
 import { EndpointCache } from '../endpoints/endpoint-cache';
 import { EnqueueItem } from '../queues/delivery-queues';
@@ -67,6 +67,18 @@ const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, i
          CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
     AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)`;
+
+/**
+ * INSERT_EVENTS for a commit holding idempotency keys: each key is taken in event_idempotency_keys first (its
+ * primary key makes a concurrent commit of the same key wait for ours, then take nothing), and an event with a key
+ * is written only if it took it. Answers the ids written.
+ */
+const INSERT_KEYED_EVENTS = `WITH taken AS (
+    INSERT INTO event_idempotency_keys (tenant_id, key, event_id, created_at)
+    SELECT k.tenant_id, k.key, k.id, k.created_at FROM unnest($1::varchar[], $2::varchar[], $5::varchar[], $7::timestamptz[]) AS k(id, tenant_id, key, created_at)
+    WHERE k.key IS NOT NULL
+    ON CONFLICT DO NOTHING RETURNING event_id)
+  ${INSERT_EVENTS} WHERE e.idempotency_key IS NULL OR e.id IN (SELECT event_id FROM taken) RETURNING id`;
 
 /** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
 const EVENT_PARAMS = 9;
@@ -161,6 +173,7 @@ export class EventPublisher {
         `this request would create ${deliveries} deliveries (events × matching endpoints), more than the ${limit} allowed per request (HERALD_MAX_DELIVERIES_PER_REQUEST); send fewer events per request`,
       );
     }
+    this.shedWhenOverloaded(events.length);
     const trace = this.tracing.enabled ? this.tracing.current() : undefined;
     if (trace) events = events.map((e) => ({ ...e, traceparent: trace.traceparent }));
     return new Promise<PublishedEvent[]>((resolve, reject) => {
@@ -172,6 +185,19 @@ export class EventPublisher {
       this.waitingEvents += events.length;
       this.schedule();
     });
+  }
+
+  /**
+   * Under overload the queue of requests waiting for a commit would only grow, and every request would wait
+   * longer than the last: past HERALD_PUBLISH_QUEUE_LIMIT waiting events a publish is refused at once (503,
+   * Retry-After, nothing stored), so the accepted ones keep their latency and the producer backs off. A
+   * request is never refused by an empty queue, whatever its size.
+   */
+  private shedWhenOverloaded(events: number): void {
+    const limit = this.config.publishQueueLimit;
+    if (this.waitingEvents === 0 || this.waitingEvents + events <= limit) return;
+    this.metrics.publishShed.inc();
+    throw new OverloadedError(`Herald is overloaded: ${this.waitingEvents} events are waiting to be committed (HERALD_PUBLISH_QUEUE_LIMIT is ${limit}); nothing was stored, retry later`);
   }
 
   /**
@@ -277,7 +303,7 @@ export class EventPublisher {
         await this.resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
         if (fresh.length === 0) return true;
-        const inserted: { id: string }[] = await tx.query(`${INSERT_EVENTS} ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`, eventParams(fresh));
+        const inserted: { id: string }[] = await tx.query(INSERT_KEYED_EVENTS, eventParams(fresh));
         if (inserted.length !== fresh.length) {
           // A concurrent commit took an idempotency key between our check and our insert: answer its event.
           const ids = new Set(inserted.map((r) => r.id));
@@ -373,15 +399,19 @@ export class EventPublisher {
     const keys = keyed.map((r) => r.event.idempotencyKey!);
     if (!afterConflict) {
       await tx.query(
-        `UPDATE events e SET idempotency_key = NULL FROM unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
-         WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.key AND e.created_at < now() - interval '24 hours'`,
+        `WITH released AS (
+           DELETE FROM event_idempotency_keys i USING unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
+           WHERE i.tenant_id = k.tenant_id AND i.key = k.key AND i.created_at < now() - interval '24 hours' RETURNING i.event_id)
+         UPDATE events e SET idempotency_key = NULL FROM released WHERE e.id = released.event_id`,
         [tenants, keys],
       );
     }
     const found: { id: string; tenant_id: string; idempotency_key: string; event_type: string; created_at: Date; delivery_count: number }[] = await tx.query(
       `SELECT e.id, e.tenant_id, e.idempotency_key, e.event_type, e.created_at,
               (SELECT count(*)::int FROM deliveries d WHERE d.event_id = e.id) AS delivery_count
-       FROM events e JOIN unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.key`,
+       FROM unnest($1::varchar[], $2::varchar[]) AS k(tenant_id, key)
+       JOIN event_idempotency_keys i ON i.tenant_id = k.tenant_id AND i.key = k.key
+       JOIN events e ON e.id = i.event_id`,
       [tenants, keys],
     );
     const byKey = new Map(found.map((f) => [`${f.tenant_id}\u0000${f.idempotency_key}`, f]));

@@ -1,9 +1,11 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Tenant } from '../tenants/tenant.entity';
 
+// Partitioned by range of id, a partition a day (migration TimePartitions1795690000000, src/database/partitions.ts).
 @Entity('events')
 @Index('events_tenant_id_id_idx', ['tenantId', 'id'])
-@Index('events_tenant_idempotency_key', ['tenantId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
+// Lookups only: uniqueness of a key lives in event_idempotency_keys (events is partitioned; see EventIdempotencyKey).
+@Index('events_tenant_idempotency_key', ['tenantId', 'idempotencyKey'], { where: 'idempotency_key IS NOT NULL' })
 @Index('events_created_at_idx', ['createdAt'])
 export class HeraldEvent {
   @PrimaryColumn({ type: 'varchar', length: 40 })

@@ -36,6 +36,7 @@ export class MetricsService {
 
   readonly eventsPublished = new Counter({ name: 'herald_events_published_total', help: 'events accepted (202), not counting idempotent replays', labelNames: ['tenant'], registers: [this.registry] });
 
+  readonly publishShed = new Counter({ name: 'herald_publish_shed_total', help: 'publish requests refused with 503 because the commit queue was past HERALD_PUBLISH_QUEUE_LIMIT', registers: [this.registry] });
   readonly publishDuration = new Histogram({
     name: 'herald_publish_duration_seconds',
     help: 'time from a publish request reaching the publisher to its events and deliveries being committed',
@@ -68,6 +69,14 @@ export class MetricsService {
   readonly sweeperRequeued = new Counter({ name: 'herald_sweeper_requeued_total', help: 'deliveries the sweeper re-enqueued from PostgreSQL (Redis lost or never got their jobs)', registers: [this.registry] });
 
   readonly attemptsInFlight = new Gauge({ name: 'herald_attempts_in_flight', help: 'HTTP requests to endpoints under way in this process', registers: [this.registry] });
+
+  readonly jobsHeld: Gauge = new Gauge({
+    name: 'herald_worker_jobs_held',
+    help: 'jobs a worker took from the queues and holds while their endpoints wait for a place in its budget (HERALD_WORKER_HOLD_MAX)',
+    registers: [this.registry],
+    collect: (): void => this.jobsHeld.set(this.heldJobs()),
+  });
+  private heldJobs: () => number = () => 0;
 
   readonly groupCommitQueue = new Gauge({
     name: 'herald_group_commit_queue',
@@ -143,6 +152,11 @@ export class MetricsService {
     } finally {
       this.attemptsInFlight.dec();
     }
+  }
+
+  /** The worker reports how many jobs it holds at each scrape. */
+  watchJobsHeld(count: () => number): void {
+    this.heldJobs = count;
   }
 
   /** A group-commit queue reports its length at each scrape. */

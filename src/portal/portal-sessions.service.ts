@@ -78,6 +78,15 @@ export class PortalSessionsService {
     if (!result.affected) throw new NotFoundError('portal session', id);
   }
 
+  /** Ends every active link of the tenant `inSeconds` from now (at once when 0); Svix's expire-all. Returns how many. */
+  async expireAll(tenant: Tenant, inSeconds: number): Promise<number> {
+    const [, n] = await this.db.query(
+      `UPDATE portal_sessions SET expires_at = LEAST(expires_at, now() + make_interval(secs => $2)) WHERE tenant_id = $1 AND revoked_at IS NULL AND expires_at > now()`,
+      [tenant.id, inSeconds],
+    );
+    return n as number;
+  }
+
   /** The principal a portal token stands for. Looked up on every request, so a revocation takes effect at once. */
   async authenticate(token: string): Promise<Principal> {
     const row = await this.sessions.findOneBy({ tokenHash: sha256Hex(token) });

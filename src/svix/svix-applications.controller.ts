@@ -1,14 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
-import { AppPortalAccessIn, ApplicationIn, ApplicationPatchIn } from './dto/svix-inputs.dto';
-import { PortalTokens } from './portal-tokens';
+import { HeraldConfig } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { publicBaseUrl } from '../inbound/public-url';
+import { PortalSessionsService } from '../portal/portal-sessions.service';
+import { AppPortalAccessIn, ApplicationIn, ApplicationPatchIn, ExpireAllIn } from './dto/svix-inputs.dto';
 import { SvixApi } from './svix-api';
 import { SvixApplications } from './svix-applications.service';
 import { Principal, SvixPrincipal } from './svix-auth';
 import { SvixBody } from './svix-body.pipe';
 import { SvixErrorFilter } from './svix-errors';
+import { svixPortalGrant } from './svix-portal-access';
 import { parseListRequest } from './svix-list';
 import { applicationOut } from './svix-views';
 
@@ -20,7 +24,8 @@ const DEFAULT_PORTAL_SECONDS = 3600;
 export class SvixApplicationsController {
   constructor(
     private readonly apps: SvixApplications,
-    private readonly portal: PortalTokens,
+    private readonly portal: PortalSessionsService,
+    @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
   @Get('app')
@@ -60,11 +65,14 @@ export class SvixApplicationsController {
   }
 
   /**
-   * A short-lived token that acts as the application's own key on /api/v1 (default 1 h, at most 7 days).
-   * The url opens Herald's console with it when HERALD_PUBLIC_URL (or the request's host) serves one.
+   * Svix's app portal access, as a Herald portal link for the whole application: the url opens Herald's console
+   * for the application's customer, and the token works on /api/v1 and /v1 alike. Without `readOnly` it may
+   * manage endpoints, see and rotate their secrets and resend (Svix's app portal), or what its `capabilities` name;
+   * with `readOnly`, only read. It is
+   * listed and revocable with the tenant's portal sessions (default 1 h, at most 7 days).
    */
   @Post('auth/app-portal-access/:appId')
-  @ApiOperation({ summary: "A short-lived token scoped to one application (Svix's app portal access)" })
+  @ApiOperation({ summary: "A portal link for one application (Svix's app portal access): a console url and its token" })
   async portalAccess(
     @Principal() principal: SvixPrincipal,
     @Param('appId') appId: string,
@@ -72,9 +80,21 @@ export class SvixApplicationsController {
     @Req() request: FastifyRequest,
   ) {
     const tenant = await this.apps.upsert(principal, appId, body.application);
-    const token = this.portal.issue(tenant.id, new Date(Date.now() + (body.expiry ?? DEFAULT_PORTAL_SECONDS) * 1000));
-    const base = `${request.protocol}://${request.host}`;
-    return { token, url: `${base}/portal/#key=${encodeURIComponent(token)}` };
+    const session = await this.portal.create(
+      tenant,
+      { capabilities: svixPortalGrant(body.capabilities, body.readOnly), expiresInSeconds: body.expiry ?? DEFAULT_PORTAL_SECONDS },
+      `${publicBaseUrl(request, this.config)}/console/`,
+    );
+    return { token: session.token, url: session.url };
+  }
+
+  /** Ends the application's portal links `expiry` seconds from now (at once by default). */
+  @Post('auth/app/:appId/expire-all')
+  @HttpCode(204)
+  @ApiOperation({ summary: "End every portal link of an application (Svix's expire-all)" })
+  async expireAll(@Principal() principal: SvixPrincipal, @Param('appId') appId: string, @Body(new SvixBody(ExpireAllIn)) body: InstanceType<typeof ExpireAllIn>): Promise<void> {
+    const tenant = await this.apps.resolve(principal, appId);
+    await this.portal.expireAll(tenant, body.expiry ?? 0);
   }
 }
 

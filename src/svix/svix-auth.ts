@@ -1,13 +1,12 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeysService } from '../auth/api-keys.service';
-import { HeraldConfig } from '../config/config';
-import { CONFIG } from '../config/config.module';
-import { safeEqual } from '../common/secrets';
-import { PortalTokens } from './portal-tokens';
+import { Authenticator } from '../auth/authenticator';
+import { DomainError } from '../common/errors';
+import { portalRefusal } from '../portal/capabilities';
 import { SvixHttpError } from './svix-errors';
+import { svixRouteCapability } from './svix-portal-access';
 
-/** Who calls /api/v1: the admin key (every application), or one tenant (its key, or a portal token). */
+/** Who calls /api/v1: the admin key (every application), or one tenant (its key, or a portal link's token). */
 export type SvixPrincipal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string };
 
 interface SvixRequest {
@@ -25,24 +24,30 @@ export function principalKey(principal: SvixPrincipal): string {
  */
 @Injectable()
 export class SvixAuthGuard implements CanActivate {
-  constructor(
-    private readonly keys: ApiKeysService,
-    private readonly portal: PortalTokens,
-    @Inject(CONFIG) private readonly config: HeraldConfig,
-  ) {}
+  constructor(private readonly authenticator: Authenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & SvixRequest>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!match) throw new SvixHttpError(401, 'authentication_failed', 'missing bearer token: send Authorization: Bearer <token>');
-    const token = match[1];
-    if (safeEqual(token, this.config.adminKey)) {
+    if (!/^Bearer\s+\S+\s*$/i.test(request.headers.authorization ?? '')) throw new SvixHttpError(401, 'authentication_failed', 'missing bearer token: send Authorization: Bearer <token>');
+    // The same keys as Herald's own API: the admin key, a tenant key, or a portal link (hpt_…), revocable at once.
+    const principal = await this.authenticator.principalOf(request.headers.authorization).catch((error: unknown) => {
+      if (error instanceof DomainError && error.status === 401) throw new SvixHttpError(401, 'authentication_failed', error.message);
+      throw error;
+    });
+    if (principal.kind === 'admin') {
       request.svixPrincipal = { kind: 'admin' };
       return true;
     }
-    const tenantId = this.portal.verify(token) ?? (await this.keys.tenantOf(token));
-    if (!tenantId) throw new SvixHttpError(401, 'authentication_failed', 'the token is not valid');
-    request.svixPrincipal = { kind: 'tenant', tenantId };
+    if (principal.portal) {
+      // A link limited to some endpoints has no Svix counterpart: /api/v1 works on whole applications.
+      const refusal = portalRefusal(principal.portal.capabilities, principal.portal.endpointIds !== null, {
+        capability: svixRouteCapability(request.method, request.routeOptions.url ?? ''),
+        wholeTenant: true,
+      });
+      if (refusal === 'missing-capability') throw new SvixHttpError(403, 'insufficient access', 'this portal link does not allow this route');
+      if (refusal) throw new SvixHttpError(403, 'insufficient access', refusal === 'whole-tenant' ? 'this portal link is limited to some endpoints; /api/v1 needs one for the whole application' : 'portal links cannot use this route');
+    }
+    request.svixPrincipal = { kind: 'tenant', tenantId: principal.tenantId! };
     return true;
   }
 }

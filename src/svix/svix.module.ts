@@ -8,12 +8,12 @@ import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsModule } from '../endpoints/endpoints.module';
 import { EventTypesModule } from '../event-types/event-types.module';
 import { HeraldEvent } from '../events/event.entity';
+import { PortalModule } from '../portal/portal.module';
 import { EventsModule } from '../events/events.module';
 import { Tenant } from '../tenants/tenant.entity';
 import { TenantsModule } from '../tenants/tenants.module';
 import { IdempotencyInterceptor, IdempotencyStore } from './idempotency';
 import { IdempotentResponse } from './idempotent-response.entity';
-import { PortalTokens } from './portal-tokens';
 import { SvixApplicationsController, SvixHealthController } from './svix-applications.controller';
 import { SvixApplications } from './svix-applications.service';
 import { SvixAuthGuard } from './svix-auth';
@@ -37,8 +37,9 @@ import { SvixMessages } from './svix-messages.service';
     EventsModule,
     DeliveriesModule,
     EventTypesModule,
+    PortalModule,
   ],
   controllers: [SvixApplicationsController, SvixHealthController, SvixEndpointsController, SvixMessagesController, SvixEventTypesController],
-  providers: [SvixAuthGuard, PortalTokens, IdempotencyStore, IdempotencyInterceptor, SvixApplications, SvixEndpoints, SvixMessages, SvixExamples],
+  providers: [SvixAuthGuard, IdempotencyStore, IdempotencyInterceptor, SvixApplications, SvixEndpoints, SvixMessages, SvixExamples],
 })
 export class SvixModule {}

@@ -86,8 +86,13 @@ export class TenantsService {
   }
 
   async remove(tenant: Tenant): Promise<void> {
-    // Endpoints, events, deliveries, attempts and keys go with it (ON DELETE CASCADE).
-    await this.tenants.delete({ id: tenant.id });
+    // Endpoints, events and keys go with it (ON DELETE CASCADE). Deliveries and attempts have no foreign key (they are
+    // partitioned, and retention drops their partitions without checking references), so they go here, in one commit.
+    await this.tenants.manager.transaction(async (tx) => {
+      await tx.query(`DELETE FROM attempts WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = $1)`, [tenant.id]);
+      await tx.query(`DELETE FROM deliveries WHERE tenant_id = $1`, [tenant.id]);
+      await tx.delete(Tenant, { id: tenant.id });
+    });
     await this.changes.changed(tenant);
   }
 

@@ -1,8 +1,4 @@
-import { DataSource } from 'typeorm';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../../src/config/config';
-import { dataSourceOptions } from '../../src/database/data-source';
-import { RetentionPurge } from '../../src/deliveries/retention-purge';
 import { FAST_RETRY, createEndpoint, createTenant, publish } from '../support/fixtures';
 import { Herald, startHerald } from '../support/herald';
 import { TestReceiver } from '../support/receiver';
@@ -106,33 +102,6 @@ describe('delivery integrity', () => {
       await slow.close();
     }
   });
-
-  it('dead-letters what is still pending when its event passes the retention, and keeps the event until then', async () => {
-    const tenant = await createTenant(api());
-    const endpoint = await createEndpoint(api(), tenant.id, { url: `${receiver.url}/retained`, disabled: true });
-    await api().patch(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`, { disabled: false });
-    const parked = await publish(api(), tenant.id, 'retained.parked', {});
-    const done = await publish(api(), tenant.id, 'retained.done', {});
-    await waitFor('both delivered', () => receiver.forPath('/retained').length === 2);
-    await waitFor('both recorded', async () => (await deliveryOf(parked.id)).status === 'succeeded' && (await deliveryOf(done.id)).status === 'succeeded');
-    await api().patch(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`, { disabled: true });
-    // Both events are older than the retention; one delivery is still pending behind the disabled endpoint.
-    await herald.sql(`UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, updated_at = now() - interval '40 days' WHERE event_id = $1`, [parked.id]);
-    await herald.sql(`UPDATE deliveries SET updated_at = now() - interval '40 days' WHERE event_id = $1`, [done.id]);
-    await herald.sql(`UPDATE events SET created_at = now() - interval '40 days' WHERE id = ANY($1)`, [[parked.id, done.id]]);
-
-    const db = new DataSource({ ...dataSourceOptions({ databaseUrl: herald.env.DATABASE_URL }), logging: false });
-    await db.initialize();
-    try {
-      const purge = new RetentionPurge(db, loadConfig({ ...herald.env, HERALD_RETENTION_DAYS: '30' }));
-      const result = await purge.purge();
-      expect(result).toMatchObject({ expired: 1 });
-      expect(await herald.sql('SELECT id FROM events WHERE id = ANY($1)', [[parked.id, done.id]])).toEqual([{ id: parked.id }]);
-      const dead = (await api().get(`/v1/tenants/${tenant.id}/deliveries?status=dead&eventId=${parked.id}`)).body.data;
-      expect(dead).toHaveLength(1);
-      expect(dead[0].lastError).toBe('expired');
-    } finally {
-      await db.destroy();
-    }
-  });
+  // Retention (dead-lettering what is still pending as `expired`, keeping its event) is tested with the time
+  // partitions it now drops: test/e2e/partitions.e2e-spec.ts.
 });

@@ -88,12 +88,31 @@ describe('Svix-compatible API through the svix SDK', () => {
     expect((await sdkError(tenantSvix.application.list())).code).toBe(403);
     expect((await sdkError(tenantSvix.application.create({ name: 'x' }))).code).toBe(403);
 
+    // The portal link opens Herald's console for the application's customer, and its token is a portal session.
     const portal = await svix.authentication.appPortalAccess(mine.id, { expiry: 600 });
-    expect(portal.url).toContain(encodeURIComponent(portal.token));
+    expect(portal.url).toBe(`${herald.url}/console/#token=${portal.token}`);
+    expect((await herald.api.as(portal.token).get('/v1/me')).body).toMatchObject({ kind: 'portal', tenantId: mine.id });
+    expect((await herald.api.get(`/v1/tenants/${mine.id}/portal-sessions`)).body.data).toHaveLength(1);
     const portalSvix = new Svix(portal.token, { serverUrl: herald.url });
     const endpoint = await portalSvix.endpoint.create(mine.id, { url: `${receiver.url}/portal` });
     expect((await svix.endpoint.get(mine.id, endpoint.id)).url).toBe(`${receiver.url}/portal`);
+    expect((await portalSvix.endpoint.getSecret(mine.id, endpoint.id)).key).toMatch(/^whsec_/);
     expect((await sdkError(portalSvix.endpoint.list(other.id))).code).toBe(404);
+    // A portal link never publishes, nor issues more links.
+    expect((await sdkError(portalSvix.message.create(mine.id, { eventType: 'x.y', payload: {} }))).code).toBe(403);
+    expect((await sdkError(portalSvix.authentication.appPortalAccess(mine.id, {}))).code).toBe(403);
+
+    // Read only: it lists, and changes nothing.
+    const readOnly = new Svix((await svix.authentication.appPortalAccess(mine.id, { readOnly: true })).token, { serverUrl: herald.url });
+    expect((await readOnly.endpoint.list(mine.id)).data.map((e) => e.id)).toEqual([endpoint.id]);
+    expect((await sdkError(readOnly.endpoint.create(mine.id, { url: `${receiver.url}/nope` }))).code).toBe(403);
+    expect((await sdkError(readOnly.endpoint.getSecret(mine.id, endpoint.id))).code).toBe(403);
+    expect((await svix.endpoint.list(mine.id)).data).toHaveLength(1);
+
+    // expire-all ends every link of the application at once, on both APIs.
+    await svix.authentication.expireAll(mine.id, {});
+    expect((await sdkError(portalSvix.endpoint.list(mine.id))).code).toBe(401);
+    expect((await herald.api.as(portal.token).get('/v1/me')).status).toBe(401);
   });
 
   it('delivers messages to endpoints with headers and filter types; the SDK Webhook class verifies them; a repeated eventId is 409', async () => {

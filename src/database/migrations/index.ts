@@ -11,7 +11,8 @@ import { EndpointSigning1795679252373 } from './1795679252373-endpoint-signing';
 import { Replays1795680432747 } from './1795680432747-replays';
 import { Observability1795680000000 } from './1795680000000-observability';
 import { PortalSessions1795683000000 } from './1795683000000-portal-sessions';
-import { StatsRollup1795688360538 } from './1795688360538-stats-rollup';
+import { TimePartitions1795690000000 } from './1795690000000-time-partitions';
+import { StatsRollup1795695000000 } from './1795695000000-stats-rollup';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
 export const migrations = [
@@ -28,5 +29,6 @@ export const migrations = [
   Observability1795680000000,
   Replays1795680432747,
   PortalSessions1795683000000,
-  StatsRollup1795688360538,
+  TimePartitions1795690000000,
+  StatsRollup1795695000000,
 ];

@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -17,6 +18,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
+import { SVIX_PORTAL_CAPABILITIES } from '../svix-portal-access';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { secretProblem } from '../../deliveries/signature';
 import { ENDPOINT_UID_PATTERN, IsExtraHeaders } from '../../endpoints/dto/endpoint.dto';
@@ -243,6 +245,27 @@ export class AppPortalAccessIn {
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(7 * 24 * 3600)
+  expiry?: number | null;
+
+  /** Svix's app-portal capabilities (ViewBase, ViewEndpointSecret, ManageEndpointSecret, ManageTransformations, CreateAttempts, ManageEndpoint); all when absent. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsIn(Object.keys(SVIX_PORTAL_CAPABILITIES), { each: true, message: `capabilities must each be one of ${Object.keys(SVIX_PORTAL_CAPABILITIES).join(', ')}` })
+  capabilities?: string[] | null;
+
+  /** Svix's read-only portal: the link may read, and change nothing. */
+  @IsOptional()
+  @IsBoolean()
+  readOnly?: boolean | null;
+}
+
+export class ExpireAllIn {
+  /** Seconds until the links end; 0 (the default) ends them at once. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   @Max(7 * 24 * 3600)
   expiry?: number | null;
 }

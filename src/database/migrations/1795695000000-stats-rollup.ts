@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class StatsRollup1795688360538 implements MigrationInterface {
-    name = 'StatsRollup1795688360538'
+export class StatsRollup1795695000000 implements MigrationInterface {
+    name = 'StatsRollup1795695000000'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`CREATE TABLE "endpoint_stat_granules" ("endpoint_id" character varying(40) NOT NULL, "start" TIMESTAMP WITH TIME ZONE NOT NULL, "attempts" integer NOT NULL, "succeeded" integer NOT NULL, "latency_buckets" integer array NOT NULL, "latency_counts" integer array NOT NULL, "deliveries" integer NOT NULL, CONSTRAINT "PK_e0260c0f562d47fdf2112bcba6a" PRIMARY KEY ("endpoint_id", "start"))`);
