@@ -37,14 +37,16 @@ async function seed(ctx, tenantId, endpointId, { attempts, perDelivery }) {
        FROM ${src}`,
       [tenantId, ...base, endpointId],
     );
-    // attempts (ids made from a counter: their order does not matter here): the last of each delivery succeeds (but for the dead ones); latency 20–400 ms, 1 % in a tail to 3 s
+    // attempts (a delivery's share one time, that of its last attempt's start: an attempt's id is made after it
+    // started, which the stats' partition bounds rely on): the last of each delivery succeeds (but for the dead ones); latency 20–400 ms, 1 % in a tail to 3 s
     await db.query(
       `INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, error)
-       SELECT 'att_' || lpad(upper(to_hex(d * ${perDelivery} + k)), 26, '0'), dlv, $1, k + 1,
+       SELECT att || lpad(upper(to_hex(d * ${perDelivery} + k)), 16, '0'), dlv, $1, k + 1,
               CASE WHEN k = 0 THEN 'initial' ELSE 'retry' END, to_timestamp((m + k * 1000) / 1000.0),
               CASE WHEN random() < 0.01 THEN 400 + (random() * 2600)::int ELSE 20 + (random() * 380)::int END,
               CASE WHEN k = ${perDelivery - 1} AND d % 50 <> 0 THEN 200 ELSE 500 END, NULL
-       FROM (SELECT d, m, pg_temp.bench_id('dlv', m, d) AS dlv FROM ${src}) s2, generate_series(0, ${perDelivery - 1}) AS k`,
+       FROM (SELECT d, m, pg_temp.bench_id('dlv', m, d) AS dlv, left(pg_temp.bench_id('att', m + ${(perDelivery - 1) * 1000}, 0), 14) AS att FROM ${src}) s2,
+            generate_series(0, ${perDelivery - 1}) AS k`,
       [endpointId, ...base],
     );
     // what autovacuum would have done over such a day (statistics, the visibility map)
