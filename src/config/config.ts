@@ -291,7 +291,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     disableAfterMs: int(env, 'HERALD_DISABLE_AFTER_MS', 5 * 24 * 3600 * 1000, 1000, 365 * 24 * 3600 * 1000),
     logLevel: level,
     operatorTenant: operatorTenant(env.HERALD_OPERATOR_TENANT),
-    replayPageSize: int(env, 'HERALD_REPLAY_PAGE_SIZE', 200, 1, 5000),
+    replayPageSize: int(env, 'HERALD_REPLAY_PAGE_SIZE', 500, 1, 5000),
     version,
     limits: {
       requestTimeoutMs,

@@ -15,11 +15,16 @@ import { Replay } from './replay.entity';
 
 const LEASE_MS = 30_000;
 const IDLE_POLL_MS = 1000;
-/** Pacing: the next page waits until at most this share of the last one is still due and unsent… */
-const BACKLOG_SHARE = 0.25;
+/**
+ * Pacing: the next page waits until at most this share of the last one is still due and unsent, so the queues
+ * never hold more than about one and a half pages of a replay (live deliveries to its endpoints wait behind no
+ * more than that; other endpoints share the worker's budget fairly anyway) while the worker always has the next
+ * half page to send…
+ */
+const BACKLOG_SHARE = 0.5;
 /** …or this long, so an endpoint that takes its time (rate limit, open circuit) does not stall a replay forever. */
 const MAX_PAGE_WAIT_MS = 30_000;
-const DRAIN_POLL_MS = 200;
+const DRAIN_POLL_MS = 50;
 
 /** What one page did: the candidates handled, the deliveries queued, where the next page starts. */
 type Page = { kind: 'page'; handled: number; items: EnqueueItem[]; retrying: EnqueueItem[]; position: string } | { kind: 'finished' } | { kind: 'stopped' };
