@@ -9,7 +9,9 @@
  *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end) into bench/profiles/
  *   --strict   also exit non-zero when a performance target is missed (full run)
  *   --only a,b only the scenarios with these names (bench/scenarios/index.js), to work on one; the
- *              figures of the others are missing from the table
+ *              figures of the others are missing from the table. `--only scale` is the only way to run
+ *              the scale-out scenario (1, 2, 4 worker processes on a single Redis and on a Redis Cluster):
+ *              it is opt-in, as it takes ~6-8 min in full on a 2-core box
  *   --runs N   the whole bench N times in a row (each in a process of its own); the table shows the median
  *              and spread of every figure, a target passes only if it passed in every run, and a run whose
  *              end-to-end p99 is 5× another's is reported as a failure to explain
@@ -118,6 +120,8 @@ async function main(ctx) {
   const only = option('--only')?.split(',');
   for (const scenario of scenarios) {
     if (only && !only.includes(scenario.name)) continue;
+    // An opt-in scenario (scale: minutes of its own, processes and a Redis Cluster) runs only when named.
+    if (scenario.optIn && !only?.includes(scenario.name)) continue;
     if (scenario.needs !== 'none' && !ctx.api) await startApi(ctx);
     if (scenario.needs === 'worker' && !(ctx.procs.worker && ctx.procs.worker.alive())) await ctx.startWorker();
     try {

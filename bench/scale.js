@@ -4,7 +4,7 @@
  * Redis and on a Redis Cluster (3 masters + 3 replicas from scripts/redis-cluster.sh), with the machine's
  * core count beside the figures. Run through bench/run.js:
  *
- *   npm run build && node bench/run.js --scenario scale [--smoke]
+ *   npm run build && node bench/run.js --only scale [--smoke]      (bench/scenarios/scale.js)
  *
  * Per Redis: one database, one API process, then for each worker count a fresh tenant with one endpoint
  * per shard (all on the bench receiver, answering 200 at once), a backlog published with no worker
@@ -48,14 +48,14 @@ async function clusterPorts() {
   return ports;
 }
 
-async function scale(argv) {
+async function scale(argv, { log: parentLog } = {}) {
   const smoke = argv.includes('--smoke');
   const P = params(smoke);
   const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const base = Number(process.env.BENCH_SCALE_PORT_BASE || 4760);
   const singleRedis = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const adminKey = `bench_admin_${randomBytes(16).toString('hex')}`;
-  const log = (...a) => console.log(`[scale ${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...a);
+  const log = parentLog ? (...a) => parentLog(a.join(' ')) : (...a) => console.log(`[scale ${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...a);
   const t0 = now();
   const procs = new Set();
   const results = [];
@@ -175,8 +175,9 @@ async function scale(argv) {
   console.log('| Redis | worker processes | deliveries/s | per process | cores |');
   console.log('|---|---|---|---|---|');
   for (const r of results) console.log(`| ${r.redis} | ${r.workers} | ${r.perSecond} | ${Math.round(r.perSecond / r.workers)} | ${cores} |`);
-  fs.writeFileSync(path.join(__dirname, `scale-results${smoke ? '-smoke' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), cores, loadAverage: os.loadavg(), results }, null, 2) + '\n');
-  return 0;
+  fs.mkdirSync(path.join(__dirname, 'tmp'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'tmp', `scale-results${smoke ? '-smoke' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), cores, loadAverage: os.loadavg(), results }, null, 2) + '\n');
+  return { cores, results };
 }
 
 module.exports = { scale };

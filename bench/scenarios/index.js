@@ -9,4 +9,5 @@ module.exports = [
   require('./slow-receivers'),
   require('./hot-endpoint'),
   require('./inbound'),
+  require('./scale'), // opt-in (--only scale): worker processes 1, 2, 4 on a single Redis and on a Redis Cluster
 ];
