@@ -181,4 +181,16 @@ describe('many processes on a Redis Cluster', () => {
     expect(alive()).toBe(true);
     expect([...apis, ...workers].map((p) => p.output()).join('')).not.toMatch(/DeprecationWarning/);
   }, 300_000);
+
+  it("caches' invalidation messages cross the cluster: a tenant deleted on one API is gone on the other before its cache's TTL", async () => {
+    // The cache would forget by itself after 5 s; a wait ending well before that is the message's doing.
+    const WELL_BEFORE_TTL_MS = 4000;
+    const [one, two] = apis.map((a) => new ApiClient(a.url));
+    const uid = `cluster-cache-${Date.now()}`;
+    const tenant = await one.post('/v1/tenants', { name: 'cache', uid });
+    expect(tenant.status).toBe(201);
+    expect((await two.get(`/v1/tenants/${uid}`)).status).toBe(200);
+    expect((await one.delete(`/v1/tenants/${tenant.body.id}`)).status).toBe(204);
+    await waitFor('the other API to forget the tenant', async () => (await two.get(`/v1/tenants/${uid}`)).status === 404, WELL_BEFORE_TTL_MS, 50);
+  });
 });
