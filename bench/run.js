@@ -9,7 +9,9 @@
  *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end) into bench/profiles/
  *   --strict   also exit non-zero when a performance target is missed (full run)
  *   --only a,b only the scenarios with these names (bench/scenarios/index.js), to work on one; the
- *              figures of the others are missing from the table
+ *              figures of the others are missing from the table. `--only scale` is the only way to run
+ *              the scale-out scenario (1, 2, 4 worker processes on a single Redis and on a Redis Cluster):
+ *              it is opt-in, as it takes ~6-8 min in full on a 2-core box
  *   --runs N   the whole bench N times in a row (each in a process of its own); the table shows the median
  *              and spread of every figure, a target passes only if it passed in every run, and a run whose
  *              end-to-end p99 is 5× another's is reported as a failure to explain
@@ -117,7 +119,7 @@ async function main(ctx) {
   await setUp(ctx, admin, redis);
   const only = option('--only')?.split(',');
   for (const scenario of scenarios) {
-    // An opt-in scenario (storage: minutes of loading) runs only when named.
+    // An opt-in scenario (storage: minutes of loading; scale: processes and a Redis Cluster of its own) runs only when named.
     if (only ? !only.includes(scenario.name) : scenario.optIn) continue;
     if (scenario.needs !== 'none' && !ctx.api) await startApi(ctx);
     if (scenario.needs === 'worker' && !(ctx.procs.worker && ctx.procs.worker.alive())) await ctx.startWorker();

@@ -4,7 +4,7 @@
  * Redis and on a Redis Cluster (3 masters + 3 replicas from scripts/redis-cluster.sh), with the machine's
  * core count beside the figures. Run through bench/run.js:
  *
- *   npm run build && node bench/run.js --scenario scale [--smoke]
+ *   npm run build && node bench/run.js --only scale [--smoke]      (bench/scenarios/scale.js)
  *
  * Per Redis: one database, one API process, then for each worker count a fresh tenant with one endpoint
  * per shard (all on the bench receiver, answering 200 at once), a backlog published with no worker
@@ -13,7 +13,7 @@
  *
  * Environment: BENCH_ADMIN_DATABASE_URL (as bench/run.js), REDIS_URL (the single Redis,
  * redis://127.0.0.1:6379), BENCH_SCALE_PORT_BASE (4760: API, +1 receiver, +2… workers; the cluster
- * takes six free ports of its own).
+ * takes six free ports of its own), BENCH_SCALE_DELIVERIES (the backlog per measurement, 40 000).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -28,7 +28,10 @@ const { ROOT, shardOf, now, waitFor, http, spawnNode, deleteKeys, dbUrl } = requ
 const SHARDS = 8;
 
 function params(smoke) {
-  return smoke ? { deliveries: 400, workerCounts: [1, 2] } : { deliveries: 40000, workerCounts: [1, 2, 4] };
+  const p = smoke ? { deliveries: 400, workerCounts: [1, 2] } : { deliveries: 40000, workerCounts: [1, 2, 4] };
+  // BENCH_SCALE_DELIVERIES: a smaller backlog for a shorter full run (all three worker counts).
+  if (!smoke && process.env.BENCH_SCALE_DELIVERIES) p.deliveries = Math.max(100, Number(process.env.BENCH_SCALE_DELIVERIES));
+  return p;
 }
 
 function portFree(port) {
@@ -39,29 +42,29 @@ function portFree(port) {
   });
 }
 
-/** Six ports whose cluster-bus ports (+10000) are free too. */
+/** Six ports whose cluster-bus ports (+10000) are free too, below the ephemeral range (32768 up). */
 async function clusterPorts() {
   const ports = [];
-  for (let p = 21000 + Math.floor(Math.random() * 20000); ports.length < 6; p++) {
+  for (let p = 11000 + Math.floor(Math.random() * 11000); ports.length < 6; p++) {
     if ((await portFree(p)) && (await portFree(p + 10000))) ports.push(p);
   }
   return ports;
 }
 
-async function scale(argv) {
+async function scale(argv, { log: parentLog } = {}) {
   const smoke = argv.includes('--smoke');
   const P = params(smoke);
   const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const base = Number(process.env.BENCH_SCALE_PORT_BASE || 4760);
   const singleRedis = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const adminKey = `bench_admin_${randomBytes(16).toString('hex')}`;
-  const log = (...a) => console.log(`[scale ${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...a);
+  const log = parentLog ? (...a) => parentLog(a.join(' ')) : (...a) => console.log(`[scale ${((now() - t0) / 1000).toFixed(1).padStart(6)} s]`, ...a);
   const t0 = now();
   const procs = new Set();
   const results = [];
   const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-cluster-'));
-  const ports = await clusterPorts();
-  const clusterEnv = { ...process.env, REDIS_CLUSTER_PORTS: ports.join(','), REDIS_CLUSTER_DIR: clusterDir };
+  let ports = await clusterPorts();
+  let clusterEnv = { ...process.env, REDIS_CLUSTER_PORTS: ports.join(','), REDIS_CLUSTER_DIR: clusterDir };
   const script = path.join(ROOT, 'scripts/redis-cluster.sh');
 
   const receiver = spawnNode(path.join(__dirname, 'receiver.js'), { env: { BENCH_RECEIVER_PORT: String(base + 1) }, name: 'receiver', ipc: true });
@@ -158,7 +161,21 @@ async function scale(argv) {
   try {
     await runOn('single Redis', singleRedis);
     log('starting a Redis Cluster (3 masters + 3 replicas)');
-    execFileSync('bash', [script, 'start'], { env: clusterEnv, stdio: 'ignore' });
+    // A port found free may be taken before redis-server binds it (a shared box): new ports, up to 3 times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        execFileSync('bash', [script, 'start'], { env: clusterEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+        break;
+      } catch (error) {
+        const why = String(error.stderr || error.message).trim();
+        execFileSync('bash', [script, 'stop'], { env: clusterEnv, stdio: 'ignore' });
+        if (attempt >= 3 || !/Address already in use|does not answer/.test(why)) throw new Error(`scripts/redis-cluster.sh start failed: ${why}`);
+        log(`cluster start failed (${why}); again on other ports`);
+        fs.mkdirSync(clusterDir, { recursive: true });
+        ports = await clusterPorts();
+        clusterEnv = { ...clusterEnv, REDIS_CLUSTER_PORTS: ports.join(',') };
+      }
+    }
     await runOn('Redis Cluster', `redis+cluster://${ports.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(',')}`);
   } finally {
     for (const proc of procs) await proc.stop();
@@ -175,8 +192,9 @@ async function scale(argv) {
   console.log('| Redis | worker processes | deliveries/s | per process | cores |');
   console.log('|---|---|---|---|---|');
   for (const r of results) console.log(`| ${r.redis} | ${r.workers} | ${r.perSecond} | ${Math.round(r.perSecond / r.workers)} | ${cores} |`);
-  fs.writeFileSync(path.join(__dirname, `scale-results${smoke ? '-smoke' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), cores, loadAverage: os.loadavg(), results }, null, 2) + '\n');
-  return 0;
+  fs.mkdirSync(path.join(__dirname, 'tmp'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'tmp', `scale-results${smoke ? '-smoke' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), cores, loadAverage: os.loadavg(), results }, null, 2) + '\n');
+  return { cores, results };
 }
 
 module.exports = { scale };

@@ -57,6 +57,7 @@ start_node() {
     --cluster-require-full-coverage no --cluster-replica-validity-factor 0 ||
     die "redis-server on $port failed to start (log: $dir/redis.log)"
   for _ in $(seq 100); do answers "$port" && return 0; sleep 0.1; done
+  if grep -q 'Address already in use' "$dir/redis.log" 2>/dev/null; then die "port $port: Address already in use (log: $dir/redis.log)"; fi
   die "redis-server on $port does not answer (log: $dir/redis.log)"
 }
 
@@ -72,7 +73,7 @@ start() {
     redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$REPLICAS" --cluster-yes >"$DIR/create.log" 2>&1 ||
       { tail -n 20 "$DIR/create.log" >&2; die "redis-cli --cluster create failed (log: $DIR/create.log)"; }
   fi
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do
     local ok=1
     for port in "${PORTS[@]}"; do cluster_ok "$port" || ok=0; done
     if [ "$ok" = 1 ]; then

@@ -15,4 +15,5 @@ module.exports = [
   require('./stats'), // the console's stats API over a day of 1 M attempts (issue 16)
   require('./in-flight'), // the worker's memory with 10 000 requests in flight (issue 11)
   require('./storage'), // opt-in (--only storage, npm run bench:storage): 10 M attempts, list routes and retention
+  require('./scale'), // opt-in (--only scale): worker processes 1, 2, 4 on a single Redis and on a Redis Cluster
 ];

@@ -104,26 +104,29 @@ export interface EnqueueItem {
 /** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
 export const SLOT_LEAD_MS = 40;
 
-/** Adds jobs grouped by shard, one addBulk per shard. */
+/**
+ * Adds jobs grouped by shard, one `add` (one EVALSHA, written back to back on the shard's connection) per
+ * job, never Bull's `addBulk`. addBulk runs its scripts inside MULTI, and two faults then lose jobs in
+ * silence: Bull ignores the per-command errors of the EXEC reply (it resolves with no job added), and
+ * ioredis marks a connection as holding a script as soon as it writes the EVAL, so when that first EVAL
+ * fails (a restarted cluster master answering CLUSTERDOWN or LOADING) every later EVALSHA on the connection
+ * gets NOSCRIPT, which ioredis repairs only for a command outside MULTI. Found on a cluster master restarted
+ * empty: every enqueue to its shards, the sweeper's included, "succeeded" and added nothing, for good.
+ * Outside MULTI each add rejects on an error and ioredis re-sends a NOSCRIPT as EVAL.
+ */
 export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueItem[]): Promise<void> {
-  const byShard = new Map<number, EnqueueItem[]>();
-  for (const item of items) {
-    const shard = shardOf(item.endpointId, queues.length);
-    const list = byShard.get(shard);
-    if (list) list.push(item);
-    else byShard.set(shard, [item]);
-  }
+  const now = Date.now();
   await Promise.all(
-    [...byShard].map(([shard, list]) =>
-      queues[shard].addBulk(
-        list.map((item) => {
-          const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - Date.now() : (item.delayMs ?? 0);
-          const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
-          if (item.slotAt !== undefined) data.slotAt = item.slotAt;
-          return { data, opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(item.deliveryId, item.attempt), delay: delay > 0 ? Math.ceil(delay) : undefined } };
-        }),
-      ),
-    ),
+    items.map((item) => {
+      const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - now : (item.delayMs ?? 0);
+      const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
+      if (item.slotAt !== undefined) data.slotAt = item.slotAt;
+      return queues[shardOf(item.endpointId, queues.length)].add(data, {
+        ...DELIVERY_JOB_OPTIONS,
+        jobId: deliveryJobId(item.deliveryId, item.attempt),
+        delay: delay > 0 ? Math.ceil(delay) : undefined,
+      });
+    }),
   );
 }
 

@@ -10,7 +10,12 @@ import { sleep, waitFor } from '../support/wait';
  * Faults of a Redis Cluster (3 masters + 3 replicas, cluster-node-timeout 1 s) under one API and one
  * worker process while 2 000 events are published and delivered (one endpoint on each master): a master killed (its replica takes
  * over), a master with no replica down for 10 s (the other masters' shards keep delivering), and every
- * master flushed (the sweeper re-offers everything from PostgreSQL).
+ * master flushed (the sweeper re-offers everything from PostgreSQL). The bursts are paced (~13 s, the
+ * outage's ~25 s) so that publishing and delivering go on through it. About a minute in all on a 2-core box.
+ *
+ * The master restarted empty once lost every later enqueue to its shards for good: Bull's addBulk runs
+ * its scripts in MULTI, where the NOSCRIPT of a fresh connection is a per-command error that Bull
+ * ignores and ioredis does not repair (see enqueueDeliveries); the second test fails without that fix.
  */
 
 const SHARDS = 8;
@@ -70,7 +75,8 @@ describe('chaos: Redis Cluster faults', () => {
     const started = Date.now();
     const { tenantId, subscribers, close } = await endpointPerMaster();
     try {
-      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4 });
+      // Paced (~13 s) so that the kill and the failover fall while publishing goes on, on a quiet box too.
+      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4, paceMs: 300, maxMs: 240_000 });
       await waitFor('deliveries under way', () => receipts(subscribers) >= 300, 120_000, 20);
       const victim = await cluster.masterOf(slotOfShard(subscribers[0].shard));
       const [replica] = await cluster.replicasOf(victim);
@@ -86,6 +92,7 @@ describe('chaos: Redis Cluster faults', () => {
       console.log(
         `  master ${victim.port} killed, replica ${replica.port} promoted after ${failoverMs} ms; ${live.accepted.size - acceptedBefore} events answered 202 after the kill; refused ${describeRefused(refused)}; burst ${ms} ms, quiet ${quietMs} ms after; total ${Date.now() - started} ms`,
       );
+      expect(live.accepted.size - acceptedBefore).toBeGreaterThan(0);
       expect([...refused.keys()].filter((status) => status !== 503)).toEqual([]);
       expect(result.lost).toBe(0);
       expect(result.delivered).toBe(accepted.size);
@@ -109,8 +116,9 @@ describe('chaos: Redis Cluster faults', () => {
         .sort((a, b) => a.shards - b.shards)[0].m;
       const affected = subscribers.filter((s) => onMaster(victim, s.shard));
       const unaffected = subscribers.filter((s) => !onMaster(victim, s.shard));
-      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4 });
-      await waitFor('deliveries under way', () => receipts(subscribers) >= 300, 120_000, 20);
+      // Paced (~25 s for the 2 000 events) so that publishing and delivering go on through the outage.
+      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4, paceMs: 600, maxMs: 240_000 });
+      await waitFor('deliveries under way', () => receipts(subscribers) >= 200, 120_000, 20);
       const replicas = await cluster.replicasOf(victim);
       for (const r of replicas) await cluster.kill(r.port);
       await cluster.kill(victim.port);
@@ -144,7 +152,7 @@ describe('chaos: Redis Cluster faults', () => {
     const started = Date.now();
     const { tenantId, subscribers, close } = await endpointPerMaster();
     try {
-      const { done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4 });
+      const { done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4, paceMs: 300, maxMs: 240_000 });
       await waitFor('deliveries under way', () => receipts(subscribers) >= 300, 120_000, 20);
       await cluster.flushAll();
       const flushedAt = receipts(subscribers);

@@ -126,6 +126,8 @@ export interface BurstOptions {
   total: number;
   concurrency?: number;
   maxMs?: number;
+  /** A pause after each answered request in each lane, to spread the burst over a fault that lasts. */
+  paceMs?: number;
 }
 
 /** `live` fills up while the burst runs, for tests that look at what was answered during a fault. */
@@ -159,6 +161,7 @@ async function runBurst(options: BurstOptions, result: BurstResult): Promise<Bur
         if (res.status === 202) {
           const data = batch ? (body.data ?? []) : [body];
           for (const e of data) result.accepted.set(e.id, e.eventType);
+          if (options.paceMs) await sleep(options.paceMs);
         } else {
           refuse(res.status, events.length);
           await sleep(50);

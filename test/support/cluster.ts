@@ -34,11 +34,14 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** `count` ports whose cluster-bus port (+10000) is free too. */
+/**
+ * `count` ports whose cluster-bus port (+10000) is free too, both below Linux's ephemeral range (32768 up),
+ * so that an outgoing connection of another process cannot take one between this check and the bind.
+ */
 async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
-    const port = 20000 + Math.floor(Math.random() * 25000);
+    const port = 10000 + Math.floor(Math.random() * 12500);
     if (ports.includes(port)) continue;
     if ((await portFree(port)) && (await portFree(port + 10000))) ports.push(port);
   }
@@ -53,7 +56,18 @@ export class RedisClusterServer {
   ) {}
 
   /** 3 masters, `replicas` replicas each; every slot covered and every node agreeing before it returns. */
-  static async start({ masters = 3, replicas = 1, nodeTimeoutMs = 1000 } = {}): Promise<RedisClusterServer> {
+  static async start(options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {}): Promise<RedisClusterServer> {
+    // A port found free can still be taken before redis-server binds it (other test runs share the box): new ports, up to 3 times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RedisClusterServer.startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !/Address already in use|does not answer/.test(String((error as { stderr?: string }).stderr ?? error))) throw error;
+      }
+    }
+  }
+
+  private static async startOnce({ masters = 3, replicas = 1, nodeTimeoutMs = 1000 } = {}): Promise<RedisClusterServer> {
     const ports = await freeClusterPorts(masters * (1 + replicas));
     const dir = mkdtempSync(join(tmpdir(), 'herald-cluster-'));
     const env = {
