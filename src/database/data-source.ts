@@ -14,8 +14,9 @@ import { migrations } from './migrations';
 import { QueryLogger } from './query-logger';
 import { PortalSession } from '../portal/portal-session.entity';
 import { Replay } from '../replays/replay.entity';
+import { OrderingLine } from '../deliveries/ordering-line.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay, OrderingLine];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

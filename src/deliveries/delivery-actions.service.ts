@@ -52,7 +52,9 @@ export class DeliveryActionsService {
          SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
          WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.length} FOR UPDATE OF d SKIP LOCKED),
        kept AS (SELECT id FROM picked ORDER BY id LIMIT ${BULK_RESEND_MAX})
-       UPDATE deliveries d SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now()
+       UPDATE deliveries d SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now(),
+              -- A finished delivery resent leaves its line and goes now; a pending one keeps its place (see DeliveriesService.resend).
+              ordering_seq = CASE WHEN d.status <> 'pending' THEN NULL ELSE d.ordering_seq END
        FROM kept WHERE d.id = kept.id
        RETURNING d.id, d.endpoint_id, d.attempt_count, (SELECT count(*) FROM picked) > ${BULK_RESEND_MAX} AS more`,
       params,

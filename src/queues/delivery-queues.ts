@@ -76,6 +76,14 @@ export function deliveryJobId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}`;
 }
 
+/**
+ * The id of the job that a line's release queues for its new head: distinct from the attempt's own job, which may
+ * be running at that very moment (taken before the release committed, it finds the delivery still waiting and drops).
+ */
+export function releasedJobId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}:${attempt}:r`;
+}
+
 /** The id of an attempt's n-th deferral: distinct from the attempt's own job, which may still be completing. */
 export function deferredJobId(deliveryId: string, attempt: number, deferral: number): string {
   return `${deliveryId}:${attempt}:s${deferral}`;
@@ -99,6 +107,8 @@ export interface EnqueueItem {
   delayMs?: number;
   /** A send slot already reserved for this attempt (epoch ms): the job runs just before it and sends at it. */
   slotAt?: number;
+  /** Queued by the release of its line (the head before it finished): its own job id, see releasedJobId. */
+  released?: boolean;
 }
 
 /** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
@@ -120,7 +130,7 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
           const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - Date.now() : (item.delayMs ?? 0);
           const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
           if (item.slotAt !== undefined) data.slotAt = item.slotAt;
-          return { data, opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(item.deliveryId, item.attempt), delay: delay > 0 ? Math.ceil(delay) : undefined } };
+          return { data, opts: { ...DELIVERY_JOB_OPTIONS, jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt), delay: delay > 0 ? Math.ceil(delay) : undefined } };
         }),
       ),
     ),

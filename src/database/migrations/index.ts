@@ -11,6 +11,7 @@ import { EndpointSigning1795679252373 } from './1795679252373-endpoint-signing';
 import { Replays1795680432747 } from './1795680432747-replays';
 import { Observability1795680000000 } from './1795680000000-observability';
 import { PortalSessions1795683000000 } from './1795683000000-portal-sessions';
+import { Ordering1795690000000 } from './1795690000000-ordering';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Observability1795680000000,
   Replays1795680432747,
   PortalSessions1795683000000,
+  Ordering1795690000000,
 ];
