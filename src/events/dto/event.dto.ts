@@ -37,7 +37,7 @@ export class PublishEventDto {
       'endpoints with ordering "key" receive the events of one key one at a time, in publish order; other endpoints ignore it. 1-256 characters, no control characters',
   })
   @IsOptional()
-  @IsString()
+  // One message for any bad value (a non-string fails the pattern too).
   @Matches(ORDERING_KEY_PATTERN, { message: 'orderingKey must be 1-256 characters without control characters' })
   orderingKey?: string;
 
