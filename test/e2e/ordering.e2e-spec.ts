@@ -239,3 +239,52 @@ describe('ordered delivery by key', () => {
     for (const key of keys) expect(receiver.firstSuccesses().get(key)).toEqual([0, 1, 2]);
   });
 });
+
+describe('ordered delivery under rate limits and an open circuit', () => {
+  let herald: Herald;
+  let receiver: KeyedReceiver;
+
+  beforeAll(async () => {
+    herald = await startHerald({ HERALD_CIRCUIT_THRESHOLD: '3', HERALD_CIRCUIT_COOLDOWN_MS: '500' });
+  });
+  afterAll(async () => {
+    await herald.close();
+  });
+  afterEach(async () => {
+    await receiver?.close();
+  });
+
+  const api = () => herald.api;
+  const succeeded = async (tenantId: string) => (await api().get(`/v1/tenants/${tenantId}/deliveries?status=succeeded&limit=250`)).body.data.length as number;
+  const publishAll = async (tenantId: string, events: { key: string; n: number }[]) => {
+    const res = await api().post(`/v1/tenants/${tenantId}/events/batch`, { events: events.map((e) => ({ eventType: 'order.updated', payload: e, orderingKey: e.key })) });
+    expect(res.status).toBe(202);
+  };
+
+  it('keeps each key in order when a rate limit defers its heads', async () => {
+    receiver = await KeyedReceiver.start(() => ({ status: 200 }));
+    const tenant = await createTenant(api());
+    await createEndpoint(api(), tenant.id, { url: receiver.url, ordering: 'key', rateLimitPerSecond: 20 });
+    await publishAll(tenant.id, Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, n: Math.floor(i / 3) })));
+    await waitFor('every event delivered', async () => (await succeeded(tenant.id)) === 30, 60_000, 200);
+    for (const key of ['k0', 'k1', 'k2']) expect(receiver.ofKey(key).map((r) => r.n)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(receiver.maxInFlightPerKey).toBe(1);
+  });
+
+  it('keeps each key in order across an open circuit: the heads wait, nothing behind them jumps ahead', async () => {
+    let failing = true;
+    receiver = await KeyedReceiver.start(() => ({ status: failing ? 503 : 200 }));
+    const tenant = await createTenant(api());
+    const endpoint = await createEndpoint(api(), tenant.id, { url: receiver.url, ordering: 'key', retryPolicy: { maxAttempts: 50, initialDelayMs: 100, maxDelayMs: 300, multiplier: 2 } });
+    await publishAll(tenant.id, Array.from({ length: 12 }, (_, i) => ({ key: `k${i % 2}`, n: Math.floor(i / 2) })));
+    await waitFor('the circuit open', async () => (await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/stats`)).body.circuit.state !== 'closed', 30_000, 50);
+    failing = false;
+    await waitFor('every event delivered', async () => (await succeeded(tenant.id)) === 12, 60_000, 200);
+    for (const key of ['k0', 'k1']) {
+      const ns = receiver.ofKey(key).map((r) => r.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+      expect(receiver.firstSuccesses().get(key)).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+    expect(receiver.maxInFlightPerKey).toBe(1);
+  });
+});
