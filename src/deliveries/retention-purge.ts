@@ -14,7 +14,11 @@ const BATCH = 5000;
  * - a delivery still pending when its event passes the retention (parked behind a disabled endpoint, or on a
  *   long retry policy) is dead-lettered with `expired`, so it shows in the dead-letter queue and can be resent;
  * - an event older than the retention is deleted (with its deliveries and attempts) only once none of its
- *   deliveries is pending or changed within the retention: nothing still on its way, or just dead-lettered, goes.
+ *   deliveries is pending or changed within the retention: nothing still on its way, or just dead-lettered, goes;
+ * - an ordering line (src/deliveries/ordering-line.entity.ts) not published to within the retention and with no
+ *   delivery pending in it is forgotten: its next publish starts it again at place 1, which orders correctly since
+ *   nothing of it is pending. A publish that touches the line meanwhile moves its updated_at, which the DELETE
+ *   checks again on the row it locks, so a line in use is never dropped from under a pending delivery.
  */
 @Injectable()
 export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -74,6 +78,17 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
           [days],
         );
         events += n;
+        if (n < BATCH) break;
+      }
+      for (;;) {
+        const [, n] = await this.db.query(
+          `DELETE FROM ordering_lines WHERE updated_at < now() - make_interval(days => $1) AND (endpoint_id, ordering_key) IN (
+             SELECT l.endpoint_id, l.ordering_key FROM ordering_lines l WHERE l.updated_at < now() - make_interval(days => $1)
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = l.endpoint_id AND d.ordering_key = l.ordering_key
+                                 AND d.status = 'pending' AND d.ordering_seq IS NOT NULL)
+             LIMIT ${BATCH})`,
+          [days],
+        );
         if (n < BATCH) break;
       }
     } finally {

@@ -1,4 +1,8 @@
 import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config/config';
+import { dataSourceOptions } from '../../src/database/data-source';
+import { RetentionPurge } from '../../src/deliveries/retention-purge';
 import { createEndpoint, createTenant, publish } from '../support/fixtures';
 import { Herald, startHerald } from '../support/herald';
 import { KeyedReceiver } from '../support/keyed-receiver';
@@ -175,6 +179,29 @@ describe('ordered delivery by key', () => {
     for (const n of [0, 1, 2]) unkeyed.push((await publish(api(), tenant.id, 'order.updated', { key: 'none', n })).id);
     await waitFor('the unkeyed ones delivered past the failing first', async () => (await deliveries(tenant.id, 'succeeded')).length === 5, 30_000, 100);
     expect(await deliveryOf(tenant.id, unkeyed[0])).toMatchObject({ status: 'pending', orderingKey: null, ordered: false });
+  });
+
+  it('retention forgets a line only when it is idle and nothing of it is pending; it then starts again in order', async () => {
+    receiver = await KeyedReceiver.start(({ key, n }) => ({ status: key === 'busy' && n === 0 ? 503 : 200 }));
+    const tenant = await createTenant(api());
+    const endpoint = await createEndpoint(api(), tenant.id, { url: receiver.url, ordering: 'key', retryPolicy: PATIENT });
+    await publishKeyed(tenant.id, [{ key: 'idle', n: 0 }, { key: 'busy', n: 0 }, { key: 'busy', n: 1 }], 3);
+    await waitFor('the idle key delivered', async () => (await deliveries(tenant.id, 'succeeded')).length === 1, 30_000, 100);
+    await herald.sql(`UPDATE ordering_lines SET updated_at = now() - interval '40 days' WHERE endpoint_id = $1`, [endpoint.id]);
+
+    const db = new DataSource({ ...dataSourceOptions({ databaseUrl: herald.env.DATABASE_URL }), logging: false });
+    await db.initialize();
+    try {
+      await new RetentionPurge(db, loadConfig({ ...herald.env, HERALD_RETENTION_DAYS: '30' })).purge();
+    } finally {
+      await db.destroy();
+    }
+    const lines = await herald.sql(`SELECT ordering_key, last_seq::int AS last FROM ordering_lines WHERE endpoint_id = $1`, [endpoint.id]);
+    expect(lines).toEqual([{ ordering_key: 'busy', last: 2 }]);
+
+    const [again] = await publishKeyed(tenant.id, [{ key: 'idle', n: 1 }]);
+    await waitFor('the idle key delivered again', async () => (await deliveryOf(tenant.id, again)).status === 'succeeded', 30_000, 100);
+    expect(await herald.sql(`SELECT ordering_seq::int AS seq FROM deliveries WHERE event_id = $1`, [again])).toEqual([{ seq: 1 }]);
   });
 
   it('after Redis forgets everything, the sweeper offers the head of each line and never one waiting behind it', async () => {
