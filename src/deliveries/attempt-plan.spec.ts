@@ -1,5 +1,5 @@
 import { DeliveryJob } from '../queues/delivery-queues';
-import { CIRCUIT_JITTER_MS, EndpointFacts, INLINE_WAIT_MS, PlanInput, SLOT_LATE_MS, planAttempt, planSend, planSlot, releasedJob, releasesLine, slotWaitMs, takesPlaceInLine } from './attempt-plan';
+import { CIRCUIT_JITTER_MS, EndpointFacts, INLINE_WAIT_MS, PlanInput, SLOT_LATE_MS, planAttempt, planSend, planSlot, releasedJob, releasesLine, slotWaitMs } from './attempt-plan';
 
 const circuit = { threshold: 3, cooldownMs: 60_000 };
 const now = 1_000_000;
@@ -97,14 +97,6 @@ describe('slotWaitMs', () => {
 });
 
 describe('ordered delivery by key', () => {
-  it('puts a delivery in a line only for an endpoint ordering by key and an event with a key', () => {
-    expect(takesPlaceInLine('key', 'customer_1')).toBe(true);
-    expect(takesPlaceInLine('key', null)).toBe(false);
-    expect(takesPlaceInLine('key', undefined)).toBe(false);
-    expect(takesPlaceInLine('key', '')).toBe(false);
-    expect(takesPlaceInLine('none', 'customer_1')).toBe(false);
-  });
-
   it('releases the line when its head is finished, not when it is retried or a resend follows', () => {
     expect(releasesLine(true, 'succeeded', false)).toBe(true);
     expect(releasesLine(true, 'dead', false)).toBe(true);

@@ -93,7 +93,8 @@ export function slotWaitMs(slotAt: number | null, now: number): number {
  * Ordered delivery by key (an endpoint with `ordering: "key"`, events with an `orderingKey`).
  *
  * A line is (endpoint, orderingKey). Each delivery of a line gets a place (`ordering_seq`) in the publishing
- * transaction (see OrderingLine for why a counter row). The line's head is its pending delivery with the smallest
+ * transaction (see OrderingLine for why a counter row); one that has a pending delivery before it is written as
+ * waiting (next attempt at WAITING_IN_LINE_AT, src/endpoints/ordering.ts) and not queued. The line's head is its pending delivery with the smallest
  * place; only the head may be claimed (DeliveryStore.claim checks it in the claiming statement), so one line has at
  * most one attempt in flight, whichever worker holds which job. A head that fails waits for its retry (the line
  * waits with it); rate limits, the circuit and a disabled endpoint defer or park the head like any delivery, and its
@@ -101,11 +102,6 @@ export function slotWaitMs(slotAt: number | null, now: number): number {
  * records it also releases the new head (makes it due now) and names it, and the worker queues it after the commit;
  * a kill -9 in between leaves a due head with no job, which the sweeper offers (it offers only heads).
  */
-
-/** Whether a delivery to an endpoint with this ordering, of an event with this key, takes a place in a line. */
-export function takesPlaceInLine(ordering: string, orderingKey: string | null | undefined): boolean {
-  return ordering === 'key' && !!orderingKey;
-}
 
 /**
  * Whether recording an attempt finishes its line's head, so that the successor may go: the delivery is in a line,

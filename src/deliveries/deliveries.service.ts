@@ -6,6 +6,7 @@ import { Page, decodeCursor, toPage } from '../common/pagination';
 import { parseTime } from '../common/time';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';
 import { EndpointsService } from '../endpoints/endpoints.service';
+import { WAITING_IN_LINE_SQL, waitsInLine } from '../endpoints/ordering';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { ReplaysService } from '../replays/replays.service';
 import { Tenant } from '../tenants/tenant.entity';
@@ -22,7 +23,7 @@ export function deliveryView(d: Delivery, waitingFor: string | null = null): Del
     eventType: d.eventType,
     status: d.status,
     attemptCount: d.attemptCount,
-    nextAttemptAt: d.status === 'pending' && d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null,
+    nextAttemptAt: d.status === 'pending' && d.nextAttemptAt && !waitsInLine(d.nextAttemptAt) ? d.nextAttemptAt.toISOString() : null,
     lastStatusCode: d.lastStatusCode,
     lastError: d.lastError,
     orderingKey: d.orderingKey,
@@ -143,7 +144,7 @@ export class DeliveriesService {
          status = CASE WHEN in_flight.yes THEN d.status ELSE 'pending' END,
          ordering_seq = CASE WHEN d.status <> 'pending' THEN NULL ELSE d.ordering_seq END,
          next_trigger = CASE WHEN in_flight.yes THEN d.next_trigger ELSE 'manual' END,
-         next_attempt_at = CASE WHEN in_flight.yes THEN d.next_attempt_at ELSE now() END,
+         next_attempt_at = CASE WHEN in_flight.yes OR (d.status = 'pending' AND d.next_attempt_at >= ${WAITING_IN_LINE_SQL}) THEN d.next_attempt_at ELSE now() END,
          updated_at = now()
        FROM (SELECT d2.claimed_until IS NOT NULL AND d2.claimed_until > now() AS yes FROM deliveries d2 WHERE d2.id = $1 FOR UPDATE) AS in_flight
        WHERE d.id = $1 AND d.tenant_id = $2 RETURNING d.attempt_count, in_flight.yes AS in_flight`,

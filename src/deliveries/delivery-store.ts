@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TickBatch } from '../common/tick-batch';
 import { MetricsService } from '../metrics/metrics.service';
+import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { ReleasedHead } from './attempt-plan';
 import { AttemptTrigger } from './delivery.entity';
 
@@ -67,8 +68,8 @@ export const HEAD_OF_LINE = (d: string) =>
 
 /**
  * In the transaction that finished the heads of these lines (made them succeeded or dead): locks the lines (in the
- * same order as a publish does, so the two cannot deadlock), then makes each line's new head due now and answers
- * them, for the caller to queue once the transaction commits.
+ * same order as a publish does, so the two cannot deadlock), then makes each line's new head due now (it was written
+ * waiting, WAITING_IN_LINE_AT) and answers them, for the caller to queue once the transaction commits.
  *
  * Why the lock, and why its own statements: a publish of the same line holds the line's row until it commits. Once
  * we hold it, every delivery published before is committed, and the next statement's snapshot (READ COMMITTED:
@@ -92,7 +93,7 @@ export async function releaseLines(tx: EntityManager, lines: Line[]): Promise<Re
        WHERE d.status = 'pending' AND d.ordering_seq IS NOT NULL
        ORDER BY d.endpoint_id, d.ordering_key, d.ordering_seq
      )
-     UPDATE deliveries d SET next_attempt_at = greatest(d.next_attempt_at, now()), updated_at = now()
+     UPDATE deliveries d SET next_attempt_at = CASE WHEN d.next_attempt_at >= ${WAITING_IN_LINE_SQL} THEN now() ELSE greatest(d.next_attempt_at, now()) END, updated_at = now()
      FROM heads WHERE d.id = heads.id AND d.next_attempt_at IS NOT NULL
      RETURNING d.id, d.endpoint_id, d.ordering_key, d.attempt_count, d.next_attempt_at`,
     [endpoints, keys],

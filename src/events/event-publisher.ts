@@ -13,7 +13,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
-import { takesPlaceInLine } from '../deliveries/attempt-plan';
+import { WAITING_IN_LINE_AT, takesPlaceInLine } from '../endpoints/ordering';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -68,8 +68,11 @@ interface NewDelivery {
   seq?: number;
   /** The event before it in its line. */
   after?: string | null;
-  /** It follows another delivery of its line in the same commit (so it cannot be the line's head yet). */
-  followsInCommit?: boolean;
+  /**
+   * A delivery of its line is pending before it: it is written waiting (WAITING_IN_LINE_AT) and not queued; the
+   * transaction that finishes the one before it releases it.
+   */
+  waiting?: boolean;
 }
 
 // channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
@@ -145,7 +148,7 @@ function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
     deliveries.map((d) => d.eventId),
     deliveries.map((d) => d.endpoint.id),
     deliveries.map((d) => d.eventType),
-    deliveries.map((d) => (d.sendAt ? new Date(d.sendAt) : null)),
+    deliveries.map((d) => (d.waiting ? WAITING_IN_LINE_AT : d.sendAt ? new Date(d.sendAt) : null)),
     now,
     deliveries.map((d) => d.orderingKey),
     deliveries.map((d) => (d.seq === undefined ? null : String(d.seq))),
@@ -306,10 +309,9 @@ export class EventPublisher {
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
-    // A delivery that follows another of its line in this very commit cannot be due before that one finishes: it is
-    // queued when that one is recorded (or by the sweeper), not now, where it would only be taken and dropped.
+    // A delivery waiting behind another of its line is queued when that one is finished, not now.
     const toEnqueue = (deliveries: NewDelivery[]) =>
-      enqueue.push(...deliveries.filter((d) => !d.followsInCommit).map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
+      enqueue.push(...deliveries.filter((d) => !d.waiting).map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
       const fresh = await this.db.transaction(async (tx) => {
@@ -374,6 +376,11 @@ export class EventPublisher {
   /**
    * Gives each delivery to an ordered endpoint its place in its line, in the order of `deliveries` (the order of the
    * events in the commit: a batch's own order). Publish order is the order of these places: see OrderingLine.
+   *
+   * Then marks the ones that must wait: all but the first of a line in this commit, and the first too when a delivery
+   * of its line is still pending. That is read in a statement of its own, after the line's row is locked: its snapshot
+   * sees every finish of the line that committed before (a finish locks the line too, see releaseLines), and a finish
+   * not yet committed must wait for our commit and then sees our deliveries when it releases the next one.
    */
   private async takePlaces(tx: EntityManager, deliveries: NewDelivery[]): Promise<void> {
     const lines = new Map<string, NewDelivery[]>();
@@ -398,9 +405,19 @@ export class EventPublisher {
       line.forEach((d, i) => {
         d.seq = first + i;
         d.after = i === 0 ? row.previous_event_id : line[i - 1].eventId;
-        d.followsInCommit = i > 0;
+        d.waiting = i > 0;
       });
     }
+    // Only lines that had an event before may have one pending.
+    const older = list.filter((l) => l[0].after);
+    if (older.length === 0) return;
+    const busy: { endpoint_id: string; ordering_key: string }[] = await tx.query(
+      `SELECT DISTINCT d.endpoint_id, d.ordering_key FROM deliveries d
+       JOIN unnest($1::varchar[], $2::varchar[]) AS x(endpoint_id, ordering_key) ON d.endpoint_id = x.endpoint_id AND d.ordering_key = x.ordering_key
+       WHERE d.status = 'pending' AND d.ordering_seq IS NOT NULL`,
+      [older.map((l) => l[0].endpoint.id), older.map((l) => l[0].orderingKey)],
+    );
+    for (const b of busy) lines.get(`${b.endpoint_id}\u0000${b.ordering_key}`)![0].waiting = true;
   }
 
   /** In a transaction: the tenants' endpoint lists are still those fan-out used; FOR SHARE holds off changes (their trigger updates the tenant row) until the commit. */

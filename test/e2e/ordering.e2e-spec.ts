@@ -116,7 +116,7 @@ describe('ordered delivery by key', () => {
     await waitFor('the head tried', async () => (await attemptsOf(headDelivery.id)) >= 2, 30_000, 100);
     for (const eventId of behind) {
       const waiting = await deliveryOf(tenant.id, eventId);
-      expect(waiting).toMatchObject({ status: 'pending', attemptCount: 0, orderingKey: 'stuck', ordered: true, waitingFor: head });
+      expect(waiting).toMatchObject({ status: 'pending', attemptCount: 0, orderingKey: 'stuck', ordered: true, waitingFor: head, nextAttemptAt: null });
     }
     expect((await deliveryOf(tenant.id, behind[1])).after).toBe(behind[0]);
     expect(receiver.ofKey('stuck').every((r) => r.n === 0)).toBe(true);
@@ -151,7 +151,7 @@ describe('ordered delivery by key', () => {
     const d2 = await deliveryOf(tenant.id, e2);
     const waiting = await api().post(`/v1/tenants/${tenant.id}/deliveries/${d2.id}/resend`);
     expect(waiting.status).toBe(202);
-    expect(waiting.body).toMatchObject({ status: 'pending', ordered: true, waitingFor: e1 });
+    expect(waiting.body).toMatchObject({ status: 'pending', ordered: true, waitingFor: e1, nextAttemptAt: null });
     // The head fails once more: the resent one still waits behind it.
     const tried = await attemptsOf(d1.id);
     await waitFor('another attempt of the head', async () => (await attemptsOf(d1.id)) > tried, 30_000, 100);

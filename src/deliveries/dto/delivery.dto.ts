@@ -41,7 +41,7 @@ export class DeliveryView {
   @ApiProperty() eventType: string;
   @ApiProperty({ enum: ['pending', 'succeeded', 'dead'] }) status: string;
   @ApiProperty() attemptCount: number;
-  @ApiProperty({ nullable: true, type: String, description: 'null when not scheduled (finished, or waiting for a disabled endpoint)' }) nextAttemptAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'null when not scheduled (finished, waiting for a disabled endpoint, or waiting for its turn in an ordered line: see waitingFor)' }) nextAttemptAt: string | null;
   @ApiProperty({ nullable: true, type: Number }) lastStatusCode: number | null;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
   @ApiProperty({ nullable: true, type: String, description: "the event's orderingKey, if it had one" }) orderingKey: string | null;
