@@ -158,21 +158,17 @@ export class AttemptRecorder {
     return this.db.transaction(async (tx) => {
       const resend = await this.writeAttempts(tx, records);
       const finishing = records.filter((r) => resend.has(r.id) && releasesLine(!!r.lineKey, r.status, resend.get(r.id)!));
-      const lines: Line[] = [];
-      const byLine = new Map<string, string>();
+      // The record that finished each line (one per line: only a line's head is ever attempted).
+      const ownerOf = new Map<string, { line: Line; recordId: string }>();
       for (const r of finishing) {
         const key = `${r.endpointId}\u0000${r.lineKey}`;
-        if (byLine.has(key)) continue;
-        byLine.set(key, r.id);
-        lines.push({ endpointId: r.endpointId, orderingKey: r.lineKey! });
+        if (!ownerOf.has(key)) ownerOf.set(key, { line: { endpointId: r.endpointId, orderingKey: r.lineKey! }, recordId: r.id });
       }
-      const heads = await releaseLines(tx, lines);
+      const heads = await releaseLines(tx, [...ownerOf.values()].map((o) => o.line));
       const released = new Map<string, ReleasedHead[]>();
       for (const head of heads) {
-        // A released head belongs to the line of the record that finished it: found by endpoint and key.
-        const owner = finishing.find((r) => r.endpointId === head.endpointId && head.orderingKey === r.lineKey);
-        if (!owner) continue;
-        released.set(owner.id, [...(released.get(owner.id) ?? []), head]);
+        const owner = ownerOf.get(`${head.endpointId}\u0000${head.orderingKey}`);
+        if (owner) released.set(owner.recordId, [...(released.get(owner.recordId) ?? []), head]);
       }
       return { resend, released };
     });
