@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { LOCKS, withAdvisoryLock } from '../database/advisory-lock';
+import { Line, releaseLines } from './delivery-store';
 
 const EVERY_MS = 3600_000;
 const BATCH = 5000;
@@ -59,13 +60,22 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
         if (n < BATCH) break;
       }
       for (;;) {
-        const [, n] = await this.db.query(
-          `UPDATE deliveries SET status = 'dead', last_error = 'expired', next_attempt_at = NULL, resend_requested = false, updated_at = now()
-           WHERE id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
-                        WHERE d.status = 'pending' AND e.created_at < now() - make_interval(days => $1)
-                          AND (d.claimed_until IS NULL OR d.claimed_until < now()) LIMIT ${BATCH})`,
-          [days],
-        );
+        // An expired head of an ordered line releases its line in the same transaction, like any finish (see
+        // releaseLines); the new head is due now and the sweeper offers it.
+        const n = await this.db.transaction(async (tx) => {
+          const [rows]: [{ endpoint_id: string; ordering_key: string | null }[], number] = await tx.query(
+            `UPDATE deliveries SET status = 'dead', last_error = 'expired', next_attempt_at = NULL, resend_requested = false, updated_at = now()
+             WHERE id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
+                          WHERE d.status = 'pending' AND e.created_at < now() - make_interval(days => $1)
+                            AND (d.claimed_until IS NULL OR d.claimed_until < now()) LIMIT ${BATCH})
+             RETURNING endpoint_id, CASE WHEN ordering_seq IS NOT NULL THEN ordering_key END AS ordering_key`,
+            [days],
+          );
+          const lines = new Map<string, Line>();
+          for (const r of rows) if (r.ordering_key !== null) lines.set(`${r.endpoint_id}\u0000${r.ordering_key}`, { endpointId: r.endpoint_id, orderingKey: r.ordering_key });
+          await releaseLines(tx, [...lines.values()]);
+          return rows.length;
+        });
         expired += n;
         if (n < BATCH) break;
       }

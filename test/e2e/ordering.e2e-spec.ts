@@ -181,13 +181,18 @@ describe('ordered delivery by key', () => {
     expect(await deliveryOf(tenant.id, unkeyed[0])).toMatchObject({ status: 'pending', orderingKey: null, ordered: false });
   });
 
-  it('retention forgets a line only when it is idle and nothing of it is pending; it then starts again in order', async () => {
+  it('retention: an expired head releases its line; a line is forgotten only when idle with nothing pending, then starts again in order', async () => {
     receiver = await KeyedReceiver.start(({ key, n }) => ({ status: key === 'busy' && n === 0 ? 503 : 200 }));
     const tenant = await createTenant(api());
-    const endpoint = await createEndpoint(api(), tenant.id, { url: receiver.url, ordering: 'key', retryPolicy: PATIENT });
-    await publishKeyed(tenant.id, [{ key: 'idle', n: 0 }, { key: 'busy', n: 0 }, { key: 'busy', n: 1 }], 3);
+    // After its first failure the busy head waits a minute for its retry: not in flight while the purge runs.
+    const endpoint = await createEndpoint(api(), tenant.id, { url: receiver.url, ordering: 'key', retryPolicy: { maxAttempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1 } });
+    const [, busyHead, busyNext] = await publishKeyed(tenant.id, [{ key: 'idle', n: 0 }, { key: 'busy', n: 0 }, { key: 'busy', n: 1 }], 3);
     await waitFor('the idle key delivered', async () => (await deliveries(tenant.id, 'succeeded')).length === 1, 30_000, 100);
+    await waitFor('the busy head failed once', async () => (await deliveryOf(tenant.id, busyHead)).attemptCount === 1, 30_000, 100);
+    expect((await deliveryOf(tenant.id, busyNext)).waitingFor).toBe(busyHead);
     await herald.sql(`UPDATE ordering_lines SET updated_at = now() - interval '40 days' WHERE endpoint_id = $1`, [endpoint.id]);
+    // The busy key's failing head is older than the retention: it expires (dead), and the next one goes.
+    await herald.sql(`UPDATE events SET created_at = now() - interval '40 days' WHERE id = $1`, [busyHead]);
 
     const db = new DataSource({ ...dataSourceOptions({ databaseUrl: herald.env.DATABASE_URL }), logging: false });
     await db.initialize();
@@ -198,6 +203,8 @@ describe('ordered delivery by key', () => {
     }
     const lines = await herald.sql(`SELECT ordering_key, last_seq::int AS last FROM ordering_lines WHERE endpoint_id = $1`, [endpoint.id]);
     expect(lines).toEqual([{ ordering_key: 'busy', last: 2 }]);
+    expect(await deliveryOf(tenant.id, busyHead)).toMatchObject({ status: 'dead', lastError: 'expired' });
+    await waitFor('the next of the busy key delivered', async () => (await deliveryOf(tenant.id, busyNext)).status === 'succeeded', 30_000, 100);
 
     const [again] = await publishKeyed(tenant.id, [{ key: 'idle', n: 1 }]);
     await waitFor('the idle key delivered again', async () => (await deliveryOf(tenant.id, again)).status === 'succeeded', 30_000, 100);
