@@ -21,7 +21,8 @@ function seeded(seed: number): () => number {
 }
 
 /**
- * Ordered delivery under a worker's kill -9 (and Redis forgetting everything while it is down).
+ * Ordered delivery under a worker's kill -9 and a Redis FLUSHALL, with two API processes publishing the same keys at
+ * once and two workers delivering them.
  *
  * What is asserted, per key (a line: the one endpoint and an orderingKey):
  *  - every event published (answered 202) reaches the receiver with a 2xx;
@@ -37,26 +38,26 @@ function seeded(seed: number): () => number {
  */
 describe('chaos: ordered delivery by key', () => {
   let world: ChaosWorld;
-  let api: HeraldProcess;
-  let worker: HeraldProcess | undefined;
+  // Two API processes publish the same keys at once, and two workers deliver them.
+  let apis: HeraldProcess[] = [];
+  let workers: HeraldProcess[] = [];
   let receiver: KeyedReceiver;
 
   beforeAll(async () => {
     world = await startWorld({ HERALD_CIRCUIT_THRESHOLD: '100000' });
-    api = await spawnHerald({ ...world.env, HERALD_ROLE: 'api' });
+    apis = await Promise.all([0, 1].map(() => spawnHerald({ ...world.env, HERALD_ROLE: 'api' })));
   });
   afterAll(async () => {
-    await worker?.stop('SIGKILL');
-    await api?.stop('SIGKILL');
+    for (const p of [...workers, ...apis]) await p.stop('SIGKILL');
     await receiver?.close();
     await world?.close();
   });
 
-  it(`${EVENTS} events over ${KEYS} keys, 30 % of requests failing, kill -9 of the worker mid-way: all arrive, in publish order per key`, async () => {
+  it(`${EVENTS} events over ${KEYS} keys from two API processes, 30 % of requests failing, kill -9 of one of two workers and a FLUSHALL mid-way: all arrive, in publish order per key`, async () => {
     const started = Date.now();
     const random = seeded(14);
     receiver = await KeyedReceiver.start(() => ({ status: random() < 0.3 ? 503 : 200, delayMs: 2 }));
-    const client = new ApiClient(api.url);
+    const client = new ApiClient(apis[0].url);
     const tenant = (await client.post('/v1/tenants', { name: 'ordering chaos' })).body.id as string;
     const endpoint = await client.post(`/v1/tenants/${tenant}/endpoints`, {
       url: receiver.url,
@@ -67,10 +68,10 @@ describe('chaos: ordered delivery by key', () => {
       timeoutMs: 2000,
     });
     expect(endpoint.status).toBe(201);
-    worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+    workers = await Promise.all([0, 1].map(() => spawnHerald({ ...world.env, HERALD_ROLE: 'worker' })));
 
-    // Four lanes publish at once (batches of 25, keys mixed): publish order within a key is then decided by
-    // PostgreSQL among concurrent requests, and is read back from it.
+    // Four lanes publish at once (batches of 25, keys mixed), two through each API process: publish order within a
+    // key is then decided by PostgreSQL among concurrent requests of different processes, and is read back from it.
     const laneOf = new Map<string, number>();
     const sentOrder = new Map<string, number>();
     let next = 0;
@@ -78,7 +79,7 @@ describe('chaos: ordered delivery by key', () => {
       while (next < EVENTS) {
         const events = [];
         for (let i = 0; i < BATCH && next < EVENTS; i++, next++) events.push({ eventType: 'order.updated', payload: { key: `key-${next % KEYS}`, n: next }, orderingKey: `key-${next % KEYS}` });
-        const res = await client.post(`/v1/tenants/${tenant}/events/batch`, { events });
+        const res = await new ApiClient(apis[l % apis.length].url).post(`/v1/tenants/${tenant}/events/batch`, { events });
         expect(res.status).toBe(202);
         res.body.data.forEach((e: { id: string }) => {
           laneOf.set(e.id, l);
@@ -90,12 +91,12 @@ describe('chaos: ordered delivery by key', () => {
 
     const successes = () => receiver.receipts.filter((r) => r.status === 200).length;
     await waitFor('deliveries under way', () => successes() >= 300, 60_000, 20);
-    await worker.stop('SIGKILL');
+    await workers[0].stop('SIGKILL');
     const killedAt = successes();
-    // While no worker runs, Redis forgets every job: the sweeper of the next worker rebuilds them from PostgreSQL.
+    // Then Redis forgets every job: the sweeper rebuilds them from PostgreSQL (the heads only).
     await world.redis.flushAll();
     await sleep(500);
-    worker = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
+    workers[0] = await spawnHerald({ ...world.env, HERALD_ROLE: 'worker' });
     await publishing;
 
     await waitFor(
