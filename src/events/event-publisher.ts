@@ -64,7 +64,7 @@ interface NewDelivery {
   sendAt?: number;
   /** The event's ordering key (kept on every delivery of the event). */
   orderingKey: string | null;
-  /** Its place in the line (endpoint, orderingKey), for an ordered endpoint: set by assignLines in the publishing transaction. */
+  /** Its place in the line (endpoint, orderingKey), for an ordered endpoint: set by takePlaces in the publishing transaction. */
   seq?: number;
   /** The event before it in its line. */
   after?: string | null;
