@@ -94,8 +94,8 @@ export function slotWaitMs(slotAt: number | null, now: number): number {
  *
  * A line is (endpoint, orderingKey). Each delivery of a line gets a place (`ordering_seq`) in the publishing
  * transaction (see OrderingLine for why a counter row); one that has a pending delivery before it is written as
- * waiting (next attempt at WAITING_IN_LINE_AT, src/endpoints/ordering.ts) and not queued. The line's head is its pending delivery with the smallest
- * place; only the head may be claimed (DeliveryStore.claim checks it in the claiming statement), so one line has at
+ * waiting (next attempt at WAITING_IN_LINE_AT, src/endpoints/ordering.ts) and not queued. The line's head is its
+ * pending delivery with the smallest place; only the head may be claimed (DeliveryStore.claim checks it in the claiming statement), so one line has at
  * most one attempt in flight, whichever worker holds which job. A head that fails waits for its retry (the line
  * waits with it); rate limits, the circuit and a disabled endpoint defer or park the head like any delivery, and its
  * successors simply stay unclaimable meanwhile. When the head is finished (succeeded or dead), the transaction that

@@ -77,8 +77,9 @@ export function deliveryJobId(deliveryId: string, attempt: number): string {
 }
 
 /**
- * The id of the job that a line's release queues for its new head: distinct from the attempt's own job, which may
- * be running at that very moment (taken before the release committed, it finds the delivery still waiting and drops).
+ * The id of the job that a line's release queues for its new head: distinct from the attempt's own job id, which a
+ * job queued while the delivery waited (by a resend) may still hold, running at that very moment and about to drop
+ * (it was claimed against the delivery still waiting): Bull would take an add under its id for a no-op.
  */
 export function releasedJobId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}:r`;
