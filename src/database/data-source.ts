@@ -16,8 +16,9 @@ import { QueryLogger } from './query-logger';
 import { PortalSession } from '../portal/portal-session.entity';
 import { Replay } from '../replays/replay.entity';
 import { EndpointStatGranule, EndpointStatMark } from '../deliveries/stats-rollup.entity';
+import { OrderingLine } from '../deliveries/ordering-line.entity';
 
-export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, EventIdempotencyKey, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay, EndpointStatGranule, EndpointStatMark];
+export const entities = [Tenant, ApiKey, Endpoint, HeraldEvent, EventIdempotencyKey, Delivery, DeliveryAttempt, Source, SourceRequest, PortalSession, EventType, IdempotentResponse, Replay, EndpointStatGranule, EndpointStatMark, OrderingLine];
 
 const DEFAULT_TIMEOUTS = { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 };
 

@@ -1,5 +1,5 @@
 import { DeliveryJob } from '../queues/delivery-queues';
-import { CIRCUIT_JITTER_MS, EndpointFacts, INLINE_WAIT_MS, PlanInput, SLOT_LATE_MS, planAttempt, planSend, planSlot, slotWaitMs } from './attempt-plan';
+import { CIRCUIT_JITTER_MS, EndpointFacts, INLINE_WAIT_MS, PlanInput, SLOT_LATE_MS, planAttempt, planSend, planSlot, releasedJob, releasesLine, slotWaitMs } from './attempt-plan';
 
 const circuit = { threshold: 3, cooldownMs: 60_000 };
 const now = 1_000_000;
@@ -93,5 +93,23 @@ describe('slotWaitMs', () => {
     expect(slotWaitMs(now + 30, now)).toBe(30);
     expect(slotWaitMs(now + 60_000, now)).toBe(2 * INLINE_WAIT_MS);
     expect(slotWaitMs(now - 10, now)).toBe(0);
+  });
+});
+
+describe('ordered delivery by key', () => {
+  it('releases the line when its head is finished, not when it is retried or a resend follows', () => {
+    expect(releasesLine(true, 'succeeded', false)).toBe(true);
+    expect(releasesLine(true, 'dead', false)).toBe(true);
+    expect(releasesLine(true, 'pending', false)).toBe(false);
+    expect(releasesLine(true, 'succeeded', true)).toBe(false);
+    expect(releasesLine(true, 'dead', true)).toBe(false);
+    expect(releasesLine(false, 'succeeded', false)).toBe(false);
+  });
+
+  it('queues a released head for its next attempt, never before its row is due', () => {
+    const head = { deliveryId: 'dlv_1', endpointId: 'ep_1', orderingKey: 'k', attemptCount: 0, nextAttemptAt: new Date(10_000) };
+    expect(releasedJob(head, 10_000)).toEqual({ deliveryId: 'dlv_1', endpointId: 'ep_1', attempt: 1, delayMs: 0 });
+    expect(releasedJob(head, 12_000).delayMs).toBe(0);
+    expect(releasedJob({ ...head, attemptCount: 2 }, 9_000)).toEqual({ deliveryId: 'dlv_1', endpointId: 'ep_1', attempt: 3, delayMs: 1000 });
   });
 });

@@ -88,3 +88,40 @@ export function slotWaitMs(slotAt: number | null, now: number): number {
   if (slotAt === null) return 0;
   return Math.max(0, Math.min(slotAt - now, 2 * INLINE_WAIT_MS));
 }
+
+/*
+ * Ordered delivery by key (an endpoint with `ordering: "key"`, events with an `orderingKey`).
+ *
+ * A line is (endpoint, orderingKey). Each delivery of a line gets a place (`ordering_seq`) in the publishing
+ * transaction (see OrderingLine for why a counter row); one that has a pending delivery before it is written as
+ * waiting (next attempt at WAITING_IN_LINE_AT, src/endpoints/ordering.ts) and not queued. The line's head is its
+ * pending delivery with the smallest place; only the head may be claimed (DeliveryStore.claim checks it in the claiming statement), so one line has at
+ * most one attempt in flight, whichever worker holds which job. A head that fails waits for its retry (the line
+ * waits with it); rate limits, the circuit and a disabled endpoint defer or park the head like any delivery, and its
+ * successors simply stay unclaimable meanwhile. When the head is finished (succeeded or dead), the transaction that
+ * records it also releases the new head (makes it due now) and names it, and the worker queues it after the commit;
+ * a kill -9 in between leaves a due head with no job, which the sweeper offers (it offers only heads).
+ */
+
+/**
+ * Whether recording an attempt finishes its line's head, so that the successor may go: the delivery is in a line,
+ * and it became succeeded or dead (a retry keeps the head; a resend asked for meanwhile keeps it pending too).
+ */
+export function releasesLine(inLine: boolean, status: 'succeeded' | 'pending' | 'dead', resendFollows: boolean): boolean {
+  return inLine && status !== 'pending' && !resendFollows;
+}
+
+/** A line's new head, as the release found it. */
+export interface ReleasedHead {
+  deliveryId: string;
+  endpointId: string;
+  orderingKey: string;
+  attemptCount: number;
+  /** When it is due (now, for a head released by its predecessor's finish). */
+  nextAttemptAt: Date;
+}
+
+/** The job of a released head: its next attempt, due at the row's time (never earlier). */
+export function releasedJob(head: ReleasedHead, now: number): { deliveryId: string; endpointId: string; attempt: number; delayMs: number } {
+  return { deliveryId: head.deliveryId, endpointId: head.endpointId, attempt: head.attemptCount + 1, delayMs: Math.max(0, head.nextAttemptAt.getTime() - now) };
+}

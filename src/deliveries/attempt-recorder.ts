@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { isUnavailable } from '../common/error.filter';
+import { ReleasedHead, releasesLine } from './attempt-plan';
+import { Line, releaseLines } from './delivery-store';
 import { BodyEncoding } from './response-record';
 
 /** One attempt's row and the state its delivery moves to. */
@@ -30,10 +32,21 @@ export interface AttemptRecord {
    * columns are reset in the same statement (only if this attempt is recorded).
    */
   resetEndpointHealth: boolean;
+  /** The key of the delivery's line, when it is in one: finishing it releases the line's next delivery. */
+  lineKey?: string | null;
 }
 
-/** What became of a record: written (and whether a resend asked for meanwhile now follows), or not (stale). */
-export type Recorded = { recorded: false } | { recorded: true; resendFollows: boolean };
+/**
+ * What became of a record: written (and whether a resend asked for meanwhile now follows, and the new head of its
+ * line that finishing it released, to be queued), or not (stale).
+ */
+export type Recorded = { recorded: false } | { recorded: true; resendFollows: boolean; released: ReleasedHead[] };
+
+/** What one write answers: the attempts written, with whether a resend follows; the heads released, by the record that released them. */
+interface Written {
+  resend: Map<string, boolean>;
+  released: Map<string, ReleasedHead[]>;
+}
 
 interface Waiting {
   record: AttemptRecord;
@@ -134,9 +147,36 @@ export class AttemptRecorder {
     }
   }
 
-  /** Writes the records in one statement; returns the attempt rows inserted and whether a resend follows each. */
-  private async write(records: AttemptRecord[]): Promise<Map<string, boolean>> {
-    const rows: { id: string; resend: boolean }[] = await this.db.query(
+  /**
+   * Writes the records in one statement. When one of them may finish the head of a line (ordered delivery), that
+   * statement runs in a transaction that then releases the lines' next deliveries (releaseLines): the successor is
+   * made due in the same transaction that makes its predecessor succeeded or dead. Groups without such a record cost
+   * what they always did.
+   */
+  private async write(records: AttemptRecord[]): Promise<Written> {
+    if (!records.some((r) => releasesLine(!!r.lineKey, r.status, false))) return { resend: await this.writeAttempts(this.db, records), released: new Map() };
+    return this.db.transaction(async (tx) => {
+      const resend = await this.writeAttempts(tx, records);
+      const finishing = records.filter((r) => resend.has(r.id) && releasesLine(!!r.lineKey, r.status, resend.get(r.id)!));
+      // The record that finished each line (one per line: only a line's head is ever attempted).
+      const ownerOf = new Map<string, { line: Line; recordId: string }>();
+      for (const r of finishing) {
+        const key = `${r.endpointId}\u0000${r.lineKey}`;
+        if (!ownerOf.has(key)) ownerOf.set(key, { line: { endpointId: r.endpointId, orderingKey: r.lineKey! }, recordId: r.id });
+      }
+      const heads = await releaseLines(tx, [...ownerOf.values()].map((o) => o.line));
+      const released = new Map<string, ReleasedHead[]>();
+      for (const head of heads) {
+        const owner = ownerOf.get(`${head.endpointId}\u0000${head.orderingKey}`);
+        if (owner) released.set(owner.recordId, [...(released.get(owner.recordId) ?? []), head]);
+      }
+      return { resend, released };
+    });
+  }
+
+  /** The one statement: the deliveries move on, the attempt rows are inserted for those that moved, endpoints reset. */
+  private async writeAttempts(db: DataSource | EntityManager, records: AttemptRecord[]): Promise<Map<string, boolean>> {
+    const rows: { id: string; resend: boolean }[] = await db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
                               $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
@@ -193,8 +233,8 @@ export class AttemptRecorder {
   }
 }
 
-function resultOf(written: Map<string, boolean>, id: string): Recorded {
-  return written.has(id) ? { recorded: true, resendFollows: written.get(id)! } : { recorded: false };
+function resultOf(written: Written, id: string): Recorded {
+  return written.resend.has(id) ? { recorded: true, resendFollows: written.resend.get(id)!, released: written.released.get(id) ?? [] } : { recorded: false };
 }
 
 /** A PostgreSQL array literal of strings: {"a","b"}. */

@@ -5,7 +5,7 @@ import { ApiErrors } from '../common/api-docs';
 import { Page } from '../common/pagination';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';
 import { Tenant } from '../tenants/tenant.entity';
-import { DeliveriesService, deliveryView } from './deliveries.service';
+import { DeliveriesService } from './deliveries.service';
 import { EndpointStatsService } from './endpoint-stats.service';
 import { AttemptView, DeliveryQuery, DeliveryView, RecoverView } from './dto/delivery.dto';
 import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
@@ -51,7 +51,7 @@ export class DeliveriesController {
   @Capability('read')
   @ApiResponse({ status: 200, type: DeliveryView })
   async get(@CurrentTenant() tenant: Tenant, @Param('deliveryId') id: string): Promise<DeliveryView> {
-    return deliveryView(await this.deliveries.get(tenant, id));
+    return this.deliveries.view(tenant, id);
   }
 
   @Get('deliveries/:deliveryId/attempts')

@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError }
 import { newId } from '../common/ids';
 import { parseTime } from '../common/time';
 import { EndpointsService } from '../endpoints/endpoints.service';
+import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, deliveryJobId, enqueueDeliveries, shardOf } from '../queues/delivery-queues';
 import { Tenant } from '../tenants/tenant.entity';
 import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
@@ -52,7 +53,11 @@ export class DeliveryActionsService {
          SELECT d.id FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
          WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.length} FOR UPDATE OF d SKIP LOCKED),
        kept AS (SELECT id FROM picked ORDER BY id LIMIT ${BULK_RESEND_MAX})
-       UPDATE deliveries d SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now()
+       UPDATE deliveries d SET status = 'pending', next_trigger = 'manual', updated_at = now(),
+              -- A finished delivery resent leaves its line and goes now; a pending one keeps its place, still waiting if it was
+              -- (see DeliveriesService.resend).
+              next_attempt_at = CASE WHEN d.status = 'pending' AND d.next_attempt_at >= ${WAITING_IN_LINE_SQL} THEN d.next_attempt_at ELSE now() END,
+              ordering_seq = CASE WHEN d.status <> 'pending' THEN NULL ELSE d.ordering_seq END
        FROM kept WHERE d.id = kept.id
        RETURNING d.id, d.endpoint_id, d.attempt_count, (SELECT count(*) FROM picked) > ${BULK_RESEND_MAX} AS more`,
       params,

@@ -1,8 +1,10 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { TickBatch } from '../common/tick-batch';
 import { MetricsService } from '../metrics/metrics.service';
+import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
+import { ReleasedHead } from './attempt-plan';
 import { AttemptTrigger } from './delivery.entity';
 
 /** A delivery claimed for one attempt, with what the attempt needs of its event. */
@@ -19,6 +21,14 @@ export interface ClaimedDelivery {
   sourceHeaders: Record<string, string> | null;
   /** The publish request's traceparent (the attempt's span continues its trace); null when not traced. */
   traceContext: string | null;
+  /** The key of its line when it is in one (ordered delivery): finishing it releases the line's next delivery. */
+  lineKey: string | null;
+}
+
+/** A line (endpoint, orderingKey) of ordered delivery. */
+export interface Line {
+  endpointId: string;
+  orderingKey: string;
 }
 
 interface ClaimRequest {
@@ -37,6 +47,7 @@ interface ClaimRow {
   payload: string;
   source_headers: Record<string, string> | null;
   trace_context: string | null;
+  line_key: string | null;
 }
 
 /**
@@ -44,6 +55,51 @@ interface ClaimRow {
  * it is not the attempt's job but a stray one (say, the sweeper's, just before a deferral moved the row on).
  */
 const EARLY_TOLERANCE = `interval '2 seconds'`;
+
+/**
+ * A delivery that may be attempted as far as ordering goes: in no line, or its line's head (no delivery of its line
+ * with a smaller place is pending). `d` is the delivery's alias. For a delivery in no line this is the first test
+ * alone, so the hot path of unordered endpoints costs nothing more; for one in a line it is an index probe
+ * (deliveries_line_waiting_idx). The claim and the sweeper use this one definition.
+ */
+export const HEAD_OF_LINE = (d: string) =>
+  `(${d}.ordering_seq IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = ${d}.endpoint_id AND p.ordering_key = ${d}.ordering_key
+     AND p.status = 'pending' AND p.ordering_seq IS NOT NULL AND p.ordering_seq < ${d}.ordering_seq))`;
+
+/**
+ * In the transaction that finished the heads of these lines (made them succeeded or dead): locks the lines (in the
+ * same order as a publish does, so the two cannot deadlock), then makes each line's new head due now (it was written
+ * waiting, WAITING_IN_LINE_AT) and answers them, for the caller to queue once the transaction commits.
+ *
+ * Why the lock, and why its own statements: a publish of the same line holds the line's row until it commits. Once
+ * we hold it, every delivery published before is committed, and the next statement's snapshot (READ COMMITTED:
+ * one per statement) sees it; every delivery published after commits after us, so its own job, claimed after its
+ * commit, sees our head finished. Without it, a delivery committed between our snapshot and our commit would be
+ * seen by neither: its job dropped (our head still pending to it), our release not finding it.
+ */
+export async function releaseLines(tx: EntityManager, lines: Line[]): Promise<ReleasedHead[]> {
+  if (!lines.length) return [];
+  const endpoints = lines.map((l) => l.endpointId);
+  const keys = lines.map((l) => l.orderingKey);
+  await tx.query(
+    `SELECT 1 FROM ordering_lines l JOIN unnest($1::varchar[], $2::varchar[]) AS x(endpoint_id, ordering_key) ON l.endpoint_id = x.endpoint_id AND l.ordering_key = x.ordering_key
+     ORDER BY l.endpoint_id, l.ordering_key FOR UPDATE OF l`,
+    [endpoints, keys],
+  );
+  const [rows]: [{ id: string; endpoint_id: string; ordering_key: string; attempt_count: number; next_attempt_at: Date }[], number] = await tx.query(
+    `WITH heads AS (
+       SELECT DISTINCT ON (d.endpoint_id, d.ordering_key) d.id
+       FROM deliveries d JOIN unnest($1::varchar[], $2::varchar[]) AS x(endpoint_id, ordering_key) ON d.endpoint_id = x.endpoint_id AND d.ordering_key = x.ordering_key
+       WHERE d.status = 'pending' AND d.ordering_seq IS NOT NULL
+       ORDER BY d.endpoint_id, d.ordering_key, d.ordering_seq
+     )
+     UPDATE deliveries d SET next_attempt_at = CASE WHEN d.next_attempt_at >= ${WAITING_IN_LINE_SQL} THEN now() ELSE greatest(d.next_attempt_at, now()) END, updated_at = now()
+     FROM heads WHERE d.id = heads.id AND d.next_attempt_at IS NOT NULL
+     RETURNING d.id, d.endpoint_id, d.ordering_key, d.attempt_count, d.next_attempt_at`,
+    [endpoints, keys],
+  );
+  return rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, orderingKey: r.ordering_key, attemptCount: r.attempt_count, nextAttemptAt: r.next_attempt_at }));
+}
 
 /**
  * The delivery rows as the worker moves them: claimed for an attempt, deferred, parked or finished without
@@ -108,14 +164,24 @@ export class DeliveryStore {
     return row?.disabled === false ? 'enabled' : 'moved';
   }
 
-  /** No attempt is possible (the endpoint was deleted): dead-lettered with the reason. */
-  async finishWithoutAttempt(id: string, reason: string): Promise<boolean> {
-    const [, updated] = await this.db.query(
-      `UPDATE deliveries SET status = 'dead', last_error = $2, next_attempt_at = NULL, claimed_until = NULL, resend_requested = false, updated_at = now()
-       WHERE id = $1 AND status = 'pending'`,
-      [id, reason],
-    );
-    return updated > 0;
+  /**
+   * No attempt is possible (the endpoint was deleted): dead-lettered with the reason. A delivery in a line releases
+   * the line's next delivery in the same transaction (answered in `released`, for the caller to queue).
+   */
+  async finishWithoutAttempt(delivery: Pick<ClaimedDelivery, 'id' | 'endpointId' | 'lineKey'>, reason: string): Promise<{ finished: boolean; released: ReleasedHead[] }> {
+    const finish = async (db: EntityManager | DataSource) => {
+      const [, updated] = await db.query(
+        `UPDATE deliveries SET status = 'dead', last_error = $2, next_attempt_at = NULL, claimed_until = NULL, resend_requested = false, updated_at = now()
+         WHERE id = $1 AND status = 'pending'`,
+        [delivery.id, reason],
+      );
+      return updated > 0;
+    };
+    if (delivery.lineKey === null) return { finished: await finish(this.db), released: [] };
+    return this.db.transaction(async (tx) => {
+      if (!(await finish(tx))) return { finished: false, released: [] };
+      return { finished: true, released: await releaseLines(tx, [{ endpointId: delivery.endpointId, orderingKey: delivery.lineKey! }]) };
+    });
   }
 
   /**
@@ -159,7 +225,9 @@ export class DeliveryStore {
          WHERE d.id = i.id AND d.status = 'pending' AND d.attempt_count = i.attempt - 1
            AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
            AND (d.claimed_until IS NULL OR d.claimed_until < now())
-         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger
+           AND ${HEAD_OF_LINE('d')}
+         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
+                   CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
        )
        SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
       [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))],
@@ -178,6 +246,7 @@ export class DeliveryStore {
         payload: row.payload,
         sourceHeaders: row.source_headers,
         traceContext: row.trace_context,
+        lineKey: row.line_key,
       };
     });
   }

@@ -7,6 +7,7 @@ import { LOCKS, withAdvisoryLock } from '../database/advisory-lock';
 import { MetricsService } from '../metrics/metrics.service';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { HeldJobs } from './held-jobs';
+import { HEAD_OF_LINE } from './delivery-store';
 
 const PAGE = 1000;
 const PAGES_PER_SWEEP = 20;
@@ -17,6 +18,10 @@ const PAGES_PER_SWEEP = 20;
  * makes this a no-op, and one that Redis lost (flush, restart, an enqueue that never happened) comes back.
  * A delivery parked while its endpoint was disabled is made due again once the endpoint is enabled (in case
  * the enabling request's own un-parking raced with a worker that parked it from a stale cache).
+ *
+ * Ordered delivery: only the head of each line is offered (HEAD_OF_LINE, the claim's own test), never a delivery
+ * waiting behind a pending one of its line; so after Redis forgets everything, each line gets exactly one job again,
+ * and a head whose release enqueue was lost (a worker killed between the commit and the enqueue) is offered here.
  */
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -66,6 +71,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
           `SELECT id, endpoint_id, attempt_count, next_attempt_at FROM deliveries
            WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1::float / 1000)
              AND (claimed_until IS NULL OR claimed_until < now())
+             AND ${HEAD_OF_LINE('deliveries')}
              AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2, $3))
            ORDER BY next_attempt_at, id LIMIT ${PAGE}`,
           [this.config.sweepGraceMs, this.after?.at ?? null, this.after?.id ?? ''],

@@ -19,7 +19,7 @@ import { InFlightGate } from '../rate-limit/in-flight-gate';
 import { SlotReservations } from '../rate-limit/slot-reservations';
 import { AttemptBudget } from './attempt-budget';
 import { Outcome, decideOutcome } from './attempt-outcome';
-import { CIRCUIT_JITTER_MS, Plan, planAttempt, planSend, planSlot, slotWaitMs } from './attempt-plan';
+import { CIRCUIT_JITTER_MS, Plan, ReleasedHead, planAttempt, planSend, planSlot, releasedJob, slotWaitMs } from './attempt-plan';
 import { AttemptRecord, AttemptRecorder, Recorded } from './attempt-recorder';
 import { ClaimedDelivery, DeliveryStore } from './delivery-store';
 import { HeldJobs } from './held-jobs';
@@ -263,9 +263,11 @@ export class DeliveryWorker {
       nextAttemptAt: outcome.kind === 'retry' ? new Date(Date.now() + outcome.delayMs) : null,
       lastError: succeeded ? null : outcome.error,
       resetEndpointHealth: reset,
+      lineKey: delivery.lineKey,
     });
     this.observe(endpoint, result, outcome, recorded);
     if (!recorded.recorded) return;
+    await this.release(recorded.released);
     if (outcome.kind === 'dead') {
       this.operatorEvents.emit({ type: 'delivery.dead', tenantId: endpoint.tenantId, endpointId: endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, attempts: job.attempt, lastError: outcome.error });
     }
@@ -351,7 +353,16 @@ export class DeliveryWorker {
   }
 
   private async finish(delivery: ClaimedDelivery, reason: string): Promise<void> {
-    if (await this.store.finishWithoutAttempt(delivery.id, reason)) this.metrics.recordFinished(null, delivery.endpointId, 'dead');
+    const { finished, released } = await this.store.finishWithoutAttempt(delivery, reason);
+    if (finished) this.metrics.recordFinished(null, delivery.endpointId, 'dead');
+    await this.release(released);
+  }
+
+  /** Queues the new heads of lines this worker's finish released (committed already; the sweeper covers a lost enqueue). */
+  private async release(heads: ReleasedHead[]): Promise<void> {
+    if (!heads.length) return;
+    const now = Date.now();
+    await this.scheduler.release(heads.map((h) => releasedJob(h, now)));
   }
 
   private observe(endpoint: Endpoint, result: SendResult, outcome: Outcome, recorded: Recorded): void {

@@ -20,6 +20,9 @@ export type AttemptTrigger = 'initial' | 'retry' | 'manual';
 // reading the succeeded ones (stats-series.ts): succeeded rows leave it, and the columns the stats read are
 // in it, so the scan needs no table pages.
 @Index('deliveries_unsettled_idx', ['endpointId', 'id', 'tenantId', 'status', 'createdAt', 'nextAttemptAt'], { where: "status <> 'succeeded'" })
+// The pending deliveries of each ordered line (endpoint, key), by place: the claim and the sweeper find a line's head
+// here (no pending delivery with a smaller ordering_seq), and a finished head's successor.
+@Index('deliveries_line_waiting_idx', ['endpointId', 'orderingKey', 'orderingSeq'], { where: "status = 'pending' AND ordering_seq IS NOT NULL" })
 export class Delivery {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -66,6 +69,23 @@ export class Delivery {
   /** What the next attempt will be logged as. */
   @Column({ name: 'next_trigger', type: 'varchar', length: 16, default: 'initial' })
   nextTrigger: AttemptTrigger;
+
+  /** The event's orderingKey, when it had one (kept on every delivery of the event, ordered endpoint or not). */
+  @Column({ name: 'ordering_key', type: 'varchar', length: 256, nullable: true })
+  orderingKey: string | null;
+
+  /**
+   * The delivery's place in its line (endpoint, orderingKey), from ordering_lines.last_seq in the publishing
+   * transaction; null when it is in no line (an unordered endpoint, an event without a key, or a delivery that
+   * left its line when a finished one was resent or replayed). While a delivery of the same line with a smaller
+   * place is pending, this one is not attempted.
+   */
+  @Column({ name: 'ordering_seq', type: 'bigint', nullable: true })
+  orderingSeq: string | null;
+
+  /** The event published just before this one in its line (what it waited for, if that was still pending). */
+  @Column({ name: 'ordering_after', type: 'varchar', length: 40, nullable: true })
+  orderingAfter: string | null;
 
   @Column({ name: 'last_status_code', type: 'integer', nullable: true })
   lastStatusCode: number | null;

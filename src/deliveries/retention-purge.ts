@@ -7,6 +7,7 @@ import { LOCKS, withAdvisoryLock } from '../database/advisory-lock';
 import { DDL_LOCK_TIMEOUT, partitionNames } from '../database/partition-maintenance';
 import { DayPartition, partitionsPastCutoff } from '../database/partitions';
 import { firstIdAt } from './stats-window';
+import { Line, releaseLines } from './delivery-store';
 
 const EVERY_MS = 3600_000;
 const BATCH = 5000;
@@ -40,6 +41,10 @@ const KEY_LIFETIME_MS = 86_400_000;
  *    its events left in partitions kept for other rows go with it, with their attempts.
  * A kept partition is looked at again at every run; as the rows that held it are at most one retention period old
  * once expired, a partition lives at most about twice the retention.
+ * Ordering lines (src/deliveries/ordering-line.entity.ts) not published to within the retention and with no
+ * delivery pending in them are forgotten: a line's next publish starts it again at place 1, which orders correctly
+ * since nothing of it is pending. A publish that touches the line meanwhile moves its updated_at, which the DELETE
+ * checks again on the row it locks, so a line in use is never dropped from under a pending delivery.
  */
 @Injectable()
 export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -94,6 +99,17 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
         if (held) result.kept.push(p.name);
         else await this.drop(p, result);
       }
+      for (;;) {
+        const [, n] = await this.db.query(
+          `DELETE FROM ordering_lines WHERE updated_at < now() - make_interval(days => $1) AND (endpoint_id, ordering_key) IN (
+             SELECT l.endpoint_id, l.ordering_key FROM ordering_lines l WHERE l.updated_at < now() - make_interval(days => $1)
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = l.endpoint_id AND d.ordering_key = l.ordering_key
+                                 AND d.status = 'pending' AND d.ordering_seq IS NOT NULL)
+             LIMIT ${BATCH})`,
+          [days],
+        );
+        if (n < BATCH) break;
+      }
     } finally {
       if (result.expired) this.logger.warn(`retention: ${result.expired} deliveries still pending after ${days} days were dead-lettered as expired`);
       if (result.kept.length) this.logger.log(`retention: kept ${result.kept.join(', ')} past ${days} days (pending or recently changed deliveries)`);
@@ -123,17 +139,28 @@ export class RetentionPurge implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** Step 1: what is still pending of events older than the cutoff becomes dead, `expired` (not while an attempt runs). */
+  /**
+   * Step 1: what is still pending of events older than the cutoff becomes dead, `expired` (not while an attempt
+   * runs). An expired head of an ordered line releases its line in the same transaction, like any finish (see
+   * releaseLines); the new head is due now and the sweeper offers it.
+   */
   private async expire(now: Date, cutoff: Date): Promise<number> {
     let expired = 0;
     for (;;) {
-      const [, n]: [unknown, number] = await this.db.query(
-        `UPDATE deliveries SET status = 'dead', last_error = 'expired', next_attempt_at = NULL, resend_requested = false, updated_at = $2
-         WHERE id IN (SELECT d.id FROM deliveries d
-                      WHERE d.status = 'pending' AND d.event_id < $1
-                        AND (d.claimed_until IS NULL OR d.claimed_until < $2) LIMIT ${BATCH})`,
-        [firstIdAt('evt', cutoff), now],
-      );
+      const n = await this.db.transaction(async (tx) => {
+        const [rows]: [{ endpoint_id: string; ordering_key: string | null }[], number] = await tx.query(
+          `UPDATE deliveries SET status = 'dead', last_error = 'expired', next_attempt_at = NULL, resend_requested = false, updated_at = $2
+           WHERE id IN (SELECT d.id FROM deliveries d
+                        WHERE d.status = 'pending' AND d.event_id < $1
+                          AND (d.claimed_until IS NULL OR d.claimed_until < $2) LIMIT ${BATCH})
+           RETURNING endpoint_id, CASE WHEN ordering_seq IS NOT NULL THEN ordering_key END AS ordering_key`,
+          [firstIdAt('evt', cutoff), now],
+        );
+        const lines = new Map<string, Line>();
+        for (const r of rows) if (r.ordering_key !== null) lines.set(`${r.endpoint_id}\u0000${r.ordering_key}`, { endpointId: r.endpoint_id, orderingKey: r.ordering_key });
+        await releaseLines(tx, [...lines.values()]);
+        return rows.length;
+      });
       expired += n;
       if (n < BATCH) return expired;
     }

@@ -3,6 +3,10 @@ import { RetryPolicy } from '../config/config';
 import type { SigningScheme } from '../deliveries/signature';
 import { Tenant } from '../tenants/tenant.entity';
 
+/** none: deliveries in any order, in parallel. key: the events of one orderingKey in publish order, one at a time. */
+export type EndpointOrdering = 'none' | 'key';
+export const ENDPOINT_ORDERINGS: EndpointOrdering[] = ['none', 'key'];
+
 export type DisabledReason = 'manual' | 'gone' | 'failing';
 
 /** The names of the signature headers an endpoint gets: Standard Webhooks' `webhook-*`, or Svix's `svix-*`. */
@@ -70,6 +74,9 @@ export class Endpoint {
 
   @Column({ name: 'max_in_flight', type: 'integer', nullable: true })
   maxInFlight: number | null;
+
+  @Column({ type: 'varchar', length: 8, default: 'none' })
+  ordering: EndpointOrdering;
 
   @Column({ name: 'timeout_ms', type: 'integer', default: 15000 })
   timeoutMs: number;

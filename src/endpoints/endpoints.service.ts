@@ -41,6 +41,7 @@ export function endpointView(e: Endpoint): EndpointView {
     disabledReason: e.disabledReason,
     rateLimitPerSecond: e.rateLimitPerSecond,
     maxInFlight: e.maxInFlight,
+    ordering: e.ordering,
     timeoutMs: e.timeoutMs,
     retryPolicy: e.retryPolicy,
     headers: e.headers,
@@ -95,6 +96,7 @@ export class EndpointsService {
       disabledReason: dto.disabled ? 'manual' : null,
       rateLimitPerSecond: dto.rateLimitPerSecond === undefined ? (tenant.endpointRateLimitPerSecond ?? null) : dto.rateLimitPerSecond,
       maxInFlight: dto.maxInFlight ?? null,
+      ordering: dto.ordering ?? 'none',
       timeoutMs: dto.timeoutMs ?? 15000,
       retryPolicy: this.policy(dto.retryPolicy, this.config.defaultRetryPolicy),
       headers: dto.headers ?? {},
@@ -145,6 +147,7 @@ export class EndpointsService {
     if (dto.eventTypes !== undefined) changes.eventTypes = dto.eventTypes;
     if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
     if (dto.maxInFlight !== undefined) changes.maxInFlight = dto.maxInFlight;
+    if (dto.ordering !== undefined) changes.ordering = dto.ordering;
     if (dto.timeoutMs !== undefined) changes.timeoutMs = dto.timeoutMs;
     if (dto.retryPolicy !== undefined) changes.retryPolicy = this.policy(dto.retryPolicy, endpoint.retryPolicy);
     if (dto.headers !== undefined) changes.headers = dto.headers;

@@ -13,6 +13,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
+import { WAITING_IN_LINE_AT, takesPlaceInLine } from '../endpoints/ordering';
 
 /** One event to publish; `payload` is already serialised: these are the bytes that are signed and sent. */
 export interface NewEvent {
@@ -25,6 +26,8 @@ export interface NewEvent {
   traceparent?: string | null;
   /** Only endpoints with a channel in common get it (endpoints without channels get everything). */
   channels?: string[] | null;
+  /** Endpoints with ordering "key" deliver the events of one key in publish order, one at a time. */
+  orderingKey?: string | null;
 }
 
 export interface PublishedEvent {
@@ -59,6 +62,17 @@ interface NewDelivery {
   endpoint: Endpoint;
   eventType: string;
   sendAt?: number;
+  /** The event's ordering key (kept on every delivery of the event). */
+  orderingKey: string | null;
+  /** Its place in the line (endpoint, orderingKey), for an ordered endpoint: set by takePlaces in the publishing transaction. */
+  seq?: number;
+  /** The event before it in its line. */
+  after?: string | null;
+  /**
+   * A delivery of its line is pending before it: it is written waiting (WAITING_IN_LINE_AT) and not queued; the
+   * transaction that finishes the one before it releases it.
+   */
+  waiting?: boolean;
 }
 
 // channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
@@ -83,13 +97,30 @@ const INSERT_KEYED_EVENTS = `WITH taken AS (
 /** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
 const EVENT_PARAMS = 9;
 
-const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
-  SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7
-  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[]) AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)`;
+const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at,
+                          ordering_key, ordering_seq, ordering_after)
+  SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7, d.ordering_key, d.ordering_seq, d.ordering_after
+  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[], $8::varchar[], $9::bigint[], $10::varchar[])
+    AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at, ordering_key, ordering_seq, ordering_after)`;
 
-/** $17, $18 (after the events' 9 and the deliveries' 7): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+/** $20, $21 (after the events' 9 and the deliveries' 10): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
 const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
-  FROM unnest($17::varchar[], $18::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+  FROM unnest($20::varchar[], $21::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+
+/**
+ * Takes places in the lines (endpoint, orderingKey) of a commit: `n` new places in each, the line's row locked until
+ * the commit. Rows are taken in the database's order of (endpoint_id, ordering_key), the same order AttemptRecorder
+ * locks them in, so two transactions locking several lines cannot deadlock. `previous_event_id` answers the line's
+ * latest event before this upsert (the first new delivery's predecessor).
+ */
+const TAKE_PLACES = `INSERT INTO ordering_lines (endpoint_id, ordering_key, last_seq, last_event_id, previous_event_id, updated_at)
+  SELECT t.endpoint_id, t.ordering_key, t.n, t.last_event_id, NULL, now()
+  FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::varchar[]) AS t(endpoint_id, ordering_key, n, last_event_id)
+  ORDER BY t.endpoint_id, t.ordering_key
+  ON CONFLICT (endpoint_id, ordering_key) DO UPDATE
+    SET last_seq = ordering_lines.last_seq + excluded.last_seq, previous_event_id = ordering_lines.last_event_id,
+        last_event_id = excluded.last_event_id, updated_at = now()
+  RETURNING endpoint_id, ordering_key, last_seq::text AS last_seq, previous_event_id`;
 
 /** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
 const STALE = Symbol('stale endpoint list');
@@ -129,9 +160,17 @@ function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
     deliveries.map((d) => d.eventId),
     deliveries.map((d) => d.endpoint.id),
     deliveries.map((d) => d.eventType),
-    deliveries.map((d) => (d.sendAt ? new Date(d.sendAt) : null)),
+    deliveries.map((d) => (d.waiting ? WAITING_IN_LINE_AT : d.sendAt ? new Date(d.sendAt) : null)),
     now,
+    deliveries.map((d) => d.orderingKey),
+    deliveries.map((d) => (d.seq === undefined ? null : String(d.seq))),
+    deliveries.map((d) => d.after ?? null),
   ];
+}
+
+/** Whether a delivery takes a place in a line (its endpoint orders by key and its event has one). */
+function lined(d: NewDelivery): boolean {
+  return takesPlaceInLine(d.endpoint.ordering, d.orderingKey);
 }
 
 /**
@@ -296,7 +335,9 @@ export class EventPublisher {
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
 
-    const toEnqueue = (deliveries: NewDelivery[]) => enqueue.push(...deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
+    // A delivery waiting behind another of its line is queued when that one is finished, not now.
+    const toEnqueue = (deliveries: NewDelivery[]) =>
+      enqueue.push(...deliveries.filter((d) => !d.waiting).map((d) => ({ deliveryId: d.id, endpointId: d.endpoint.id, attempt: 1, slotAt: d.sendAt })));
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
       const fresh = await this.db.transaction(async (tx) => {
@@ -311,6 +352,7 @@ export class EventPublisher {
         }
         const deliveries = await this.fanOut(rows, now, versions);
         if (!(await this.versionsCurrent(tx, versions))) throw STALE;
+        await this.takePlaces(tx, deliveries);
         await this.insertDeliveries(tx, deliveries, now);
         toEnqueue(deliveries);
         return true;
@@ -321,7 +363,9 @@ export class EventPublisher {
       if (!fresh) return undefined;
     } else {
       const deliveries = await this.fanOut(rows, now, versions);
-      if (deliveries.length <= DELIVERY_INSERT_ROWS) {
+      // Deliveries to ordered endpoints take their places in a statement of their own, in the same transaction (the
+      // one-statement publish stays as it was for everything else).
+      if (deliveries.length <= DELIVERY_INSERT_ROWS && !deliveries.some(lined)) {
         // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
         const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
         const [{ ok }]: { ok: boolean }[] = await this.db.query(
@@ -333,6 +377,7 @@ export class EventPublisher {
         const ok = await this.db.transaction(async (tx) => {
           if (!(await this.versionsCurrent(tx, versions))) return false;
           await tx.query(INSERT_EVENTS, eventParams(rows));
+          await this.takePlaces(tx, deliveries);
           await this.insertDeliveries(tx, deliveries, now);
           return true;
         });
@@ -352,6 +397,53 @@ export class EventPublisher {
     for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_ROWS) {
       await tx.query(INSERT_DELIVERIES, deliveryParams(deliveries.slice(i, i + DELIVERY_INSERT_ROWS), now));
     }
+  }
+
+  /**
+   * Gives each delivery to an ordered endpoint its place in its line, in the order of `deliveries` (the order of the
+   * events in the commit: a batch's own order). Publish order is the order of these places: see OrderingLine.
+   *
+   * Then marks the ones that must wait: all but the first of a line in this commit, and the first too when a delivery
+   * of its line is still pending. That is read in a statement of its own, after the line's row is locked: its snapshot
+   * sees every finish of the line that committed before (a finish locks the line too, see releaseLines), and a finish
+   * not yet committed must wait for our commit and then sees our deliveries when it releases the next one.
+   */
+  private async takePlaces(tx: EntityManager, deliveries: NewDelivery[]): Promise<void> {
+    const lines = new Map<string, NewDelivery[]>();
+    for (const d of deliveries) {
+      if (!lined(d)) continue;
+      const key = `${d.endpoint.id}\u0000${d.orderingKey}`;
+      const line = lines.get(key);
+      if (line) line.push(d);
+      else lines.set(key, [d]);
+    }
+    if (lines.size === 0) return;
+    const list = [...lines.values()];
+    const taken: { endpoint_id: string; ordering_key: string; last_seq: string; previous_event_id: string | null }[] = await tx.query(TAKE_PLACES, [
+      list.map((l) => l[0].endpoint.id),
+      list.map((l) => l[0].orderingKey),
+      list.map((l) => l.length),
+      list.map((l) => l[l.length - 1].eventId),
+    ]);
+    for (const row of taken) {
+      const line = lines.get(`${row.endpoint_id}\u0000${row.ordering_key}`)!;
+      const first = Number(row.last_seq) - line.length + 1;
+      line.forEach((d, i) => {
+        d.seq = first + i;
+        d.after = i === 0 ? row.previous_event_id : line[i - 1].eventId;
+        d.waiting = i > 0;
+      });
+    }
+    // Only lines that had an event before may have one pending.
+    const older = list.filter((l) => l[0].after);
+    if (older.length === 0) return;
+    const busy: { endpoint_id: string; ordering_key: string }[] = await tx.query(
+      `SELECT DISTINCT d.endpoint_id, d.ordering_key FROM deliveries d
+       JOIN unnest($1::varchar[], $2::varchar[]) AS x(endpoint_id, ordering_key) ON d.endpoint_id = x.endpoint_id AND d.ordering_key = x.ordering_key
+       WHERE d.status = 'pending' AND d.ordering_seq IS NOT NULL`,
+      [older.map((l) => l[0].endpoint.id), older.map((l) => l[0].orderingKey)],
+    );
+    for (const b of busy) lines.get(`${b.endpoint_id}\u0000${b.ordering_key}`)![0].waiting = true;
   }
 
   /** In a transaction: the tenants' endpoint lists are still those fan-out used; FOR SHARE holds off changes (their trigger updates the tenant row) until the commit. */
@@ -374,7 +466,7 @@ export class EventPublisher {
       versions.set(row.event.tenantId, version);
       row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
       for (const endpoint of matching) {
-        deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType });
+        deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType, orderingKey: row.event.orderingKey ?? null });
       }
     }
     await this.reserveSlots(deliveries);
@@ -431,7 +523,8 @@ export class EventPublisher {
   private async reserveSlots(deliveries: NewDelivery[]): Promise<void> {
     const limited = new Map<Endpoint, { sendAt?: number }[]>();
     for (const d of deliveries) {
-      if (!d.endpoint.rateLimitPerSecond) continue;
+      // A delivery in a line waits for its predecessor: a slot reserved now would be long gone when it may go.
+      if (!d.endpoint.rateLimitPerSecond || lined(d)) continue;
       const list = limited.get(d.endpoint);
       if (list) list.push(d);
       else limited.set(d.endpoint, [d]);

@@ -83,7 +83,7 @@ export class EventsService {
       error.details = [{ field, message: error.message }];
       throw error;
     }
-    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey, channels: dto.channels?.length ? dto.channels : null };
+    return { tenantId: tenant.id, eventType: dto.eventType, payload, idempotencyKey, channels: dto.channels?.length ? dto.channels : null, orderingKey: dto.orderingKey ?? null };
   }
 
   private headerKey(header: string | undefined): string | undefined {

@@ -76,6 +76,15 @@ export function deliveryJobId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}`;
 }
 
+/**
+ * The id of the job that a line's release queues for its new head: distinct from the attempt's own job id, which a
+ * job queued while the delivery waited (by a resend) may still hold, running at that very moment and about to drop
+ * (it was claimed against the delivery still waiting): Bull would take an add under its id for a no-op.
+ */
+export function releasedJobId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}:${attempt}:r`;
+}
+
 /** The id of an attempt's n-th deferral: distinct from the attempt's own job, which may still be completing. */
 export function deferredJobId(deliveryId: string, attempt: number, deferral: number): string {
   return `${deliveryId}:${attempt}:s${deferral}`;
@@ -99,6 +108,8 @@ export interface EnqueueItem {
   delayMs?: number;
   /** A send slot already reserved for this attempt (epoch ms): the job runs just before it and sends at it. */
   slotAt?: number;
+  /** Queued by the release of its line (the head before it finished): its own job id, see releasedJobId. */
+  released?: boolean;
 }
 
 /** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
@@ -123,7 +134,7 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
       if (item.slotAt !== undefined) data.slotAt = item.slotAt;
       return queues[shardOf(item.endpointId, queues.length)].add(data, {
         ...DELIVERY_JOB_OPTIONS,
-        jobId: deliveryJobId(item.deliveryId, item.attempt),
+        jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt),
         delay: delay > 0 ? Math.ceil(delay) : undefined,
       });
     }),

@@ -27,6 +27,17 @@ export class DeliveryScheduler {
   }
 
   /**
+   * Queues the new heads of lines whose head just finished (ordered delivery), under their own job ids: the
+   * attempt's ordinary job may be running right now, about to find the delivery still waiting and drop.
+   */
+  release(items: EnqueueItem[]): Promise<void> {
+    return this.dispatch(
+      items.map((item) => ({ ...item, released: true })),
+      'release',
+    );
+  }
+
+  /**
    * Queues attempts to run now: a retry already waiting delayed under the same job id is promoted instead
    * (a resend of a failed delivery).
    */

@@ -10,6 +10,7 @@ import { subscribes } from '../endpoints/subscription';
 import { OperatorEvents } from '../operator-events/operator-events';
 import { EnqueueItem } from '../queues/delivery-queues';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
+import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { candidateFilter } from './replay-selection';
 import { Replay } from './replay.entity';
 
@@ -120,7 +121,15 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
       [...params, position, size],
     );
     if (!rows.length) return null;
-    await tx.query(`UPDATE deliveries SET status = 'pending', next_trigger = 'manual', next_attempt_at = now(), updated_at = now() WHERE id = ANY($1::varchar[])`, [rows.map((r) => r.id)]);
+    // Ordered delivery: a finished delivery replayed leaves its line and goes now (as a resend does, see
+    // DeliveriesService.resend); a pending one (failed, waiting for its retry) keeps its place in its line.
+    await tx.query(
+      `UPDATE deliveries SET status = 'pending', next_trigger = 'manual', updated_at = now(),
+              next_attempt_at = CASE WHEN status = 'pending' AND next_attempt_at >= ${WAITING_IN_LINE_SQL} THEN next_attempt_at ELSE now() END,
+              ordering_seq = CASE WHEN status <> 'pending' THEN NULL ELSE ordering_seq END
+       WHERE id = ANY($1::varchar[])`,
+      [rows.map((r) => r.id)],
+    );
     const items = rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 }));
     // A failed delivery's retry may already wait in the queue under the same job id: it is promoted, not added.
     const retrying = items.filter((_, i) => rows[i].status === 'pending');

@@ -1,3 +1,4 @@
+import { waitsInLine } from '../endpoints/ordering';
 import { DeliveryAttempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
@@ -71,13 +72,13 @@ export function messageOut(e: HeraldEvent, withContent = true) {
 /** A message as one endpoint saw it (attempted messages). */
 export function endpointMessageOut(e: HeraldEvent, d: Delivery, withContent = true) {
   const status = deliveryStatus(d);
-  return { ...messageOut(e, withContent), status, statusText: STATUS_TEXT[status], nextAttempt: d.status === 'pending' && d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null };
+  return { ...messageOut(e, withContent), status, statusText: STATUS_TEXT[status], nextAttempt: d.status === 'pending' && d.nextAttemptAt && !waitsInLine(d.nextAttemptAt) ? d.nextAttemptAt.toISOString() : null };
 }
 
 /** An endpoint as one message reached it (attempted destinations). */
 export function messageEndpointOut(e: Endpoint, d: Delivery) {
   const status = deliveryStatus(d);
-  return { ...endpointOut(e), status, statusText: STATUS_TEXT[status], nextAttempt: d.status === 'pending' && d.nextAttemptAt ? d.nextAttemptAt.toISOString() : null };
+  return { ...endpointOut(e), status, statusText: STATUS_TEXT[status], nextAttempt: d.status === 'pending' && d.nextAttemptAt && !waitsInLine(d.nextAttemptAt) ? d.nextAttemptAt.toISOString() : null };
 }
 
 export function attemptOut(a: DeliveryAttempt, d: Pick<Delivery, 'eventId'>, url: string, withContent = true) {

@@ -8,7 +8,7 @@ import { createTestDatabase } from '../support/database';
 jest.setTimeout(30_000);
 
 /** What `record` answers: recorded (no resend waiting), or not recorded (stale). */
-const YES = { recorded: true, resendFollows: false };
+const YES = { recorded: true, resendFollows: false, released: [] };
 const NO = { recorded: false };
 
 describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
@@ -213,7 +213,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const claims = await Promise.all([...ids, ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)));
     expect(statements).toBe(1);
     expect(claims.slice(0, 20).map((c) => c!.id)).toEqual(ids);
-    expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null });
+    expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null, lineKey: null });
     expect(claims.slice(20)).toEqual([undefined, undefined, undefined]);
     // Claimed: no second run gets it until the claim is let go (recorded, deferred, or lapsed).
     expect(await store.claim(ids[1], 1, 30_000)).toBeUndefined();
@@ -242,8 +242,52 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ep = await endpoint();
     const id = await delivery(ep);
     await db.query(`UPDATE deliveries SET resend_requested = true WHERE id = $1`, [id]);
-    expect(await new AttemptRecorder(db).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true });
+    expect(await new AttemptRecorder(db).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true, released: [] });
     const [row] = await db.query(`SELECT status, attempt_count, next_trigger, resend_requested, next_attempt_at <= now() AS due FROM deliveries WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'pending', attempt_count: 1, next_trigger: 'manual', resend_requested: false, due: true });
+  });
+  /** A delivery in the line (endpoint, key) at place `seq`. */
+  async function lined(endpointId: string, key: string, seq: number): Promise<string> {
+    const id = await delivery(endpointId);
+    await db.query(`UPDATE deliveries SET ordering_key = $2, ordering_seq = $3 WHERE id = $1`, [id, key, seq]);
+    await db.query(
+      `INSERT INTO ordering_lines (endpoint_id, ordering_key, last_seq) VALUES ($1, $2, $3)
+       ON CONFLICT (endpoint_id, ordering_key) DO UPDATE SET last_seq = greatest(ordering_lines.last_seq, excluded.last_seq)`,
+      [endpointId, key, seq],
+    );
+    return id;
+  }
+
+  it('claims only the head of a line; finishing it (not retrying it) releases the next in the same transaction', async () => {
+    const ep = await endpoint();
+    const head = await lined(ep, 'k', 1);
+    const next = await lined(ep, 'k', 2);
+    const other = await lined(ep, 'other', 1);
+    const store = new DeliveryStore(db);
+    const recorder = new AttemptRecorder(db);
+    expect(await store.claim(next, 1, 30_000)).toBeUndefined();
+    expect(await store.claim(other, 1, 30_000)).toMatchObject({ id: other, lineKey: 'other' });
+    expect(await store.claim(head, 1, 30_000)).toMatchObject({ id: head, lineKey: 'k' });
+
+    // A failure with a retry keeps the head: nothing is released, the next one still cannot be claimed.
+    const retry = await recorder.record(success(head, ep, 1, { status: 'pending', statusCode: 503, nextAttemptAt: new Date(), lastError: 'HTTP 503', lineKey: 'k' }));
+    expect(retry).toEqual(YES);
+    expect(await store.claim(next, 1, 30_000)).toBeUndefined();
+
+    expect(await store.claim(head, 2, 30_000)).toMatchObject({ id: head });
+    const done = await recorder.record(success(head, ep, 2, { lineKey: 'k' }));
+    expect(done).toEqual({ recorded: true, resendFollows: false, released: [{ deliveryId: next, endpointId: ep, orderingKey: 'k', attemptCount: 0, nextAttemptAt: expect.any(Date) }] });
+    expect(await store.claim(next, 1, 30_000)).toMatchObject({ id: next, lineKey: 'k' });
+  });
+
+  it('a dead head releases its line too, and so does one finished without an attempt', async () => {
+    const ep = await endpoint();
+    const [a, b, c] = [await lined(ep, 'k', 1), await lined(ep, 'k', 2), await lined(ep, 'k', 3)];
+    const store = new DeliveryStore(db);
+    await store.claim(a, 1, 30_000);
+    const dead = await new AttemptRecorder(db).record(success(a, ep, 1, { status: 'dead', statusCode: 500, lastError: 'HTTP 500', lineKey: 'k' }));
+    expect(dead).toMatchObject({ recorded: true, released: [{ deliveryId: b }] });
+    const claimed = await store.claim(b, 1, 30_000);
+    expect(await store.finishWithoutAttempt(claimed!, 'endpoint deleted')).toMatchObject({ finished: true, released: [{ deliveryId: c }] });
   });
 });

@@ -13,6 +13,7 @@ import { Observability1795680000000 } from './1795680000000-observability';
 import { PortalSessions1795683000000 } from './1795683000000-portal-sessions';
 import { TimePartitions1795690000000 } from './1795690000000-time-partitions';
 import { StatsRollup1795695000000 } from './1795695000000-stats-rollup';
+import { Ordering1795696000000 } from './1795696000000-ordering';
 
 // Every migration, in order. Generated with `npm run migration:generate`, reviewed by hand.
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   PortalSessions1795683000000,
   TimePartitions1795690000000,
   StatsRollup1795695000000,
+  Ordering1795696000000,
 ];

@@ -41,9 +41,20 @@ export class DeliveryView {
   @ApiProperty() eventType: string;
   @ApiProperty({ enum: ['pending', 'succeeded', 'dead'] }) status: string;
   @ApiProperty() attemptCount: number;
-  @ApiProperty({ nullable: true, type: String, description: 'null when not scheduled (finished, or waiting for a disabled endpoint)' }) nextAttemptAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'null when not scheduled (finished, waiting for a disabled endpoint, or waiting for its turn in an ordered line: see waitingFor)' }) nextAttemptAt: string | null;
   @ApiProperty({ nullable: true, type: Number }) lastStatusCode: number | null;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "the event's orderingKey, if it had one" }) orderingKey: string | null;
+  @ApiProperty({ description: 'whether this delivery is in its ordering line (its endpoint orders by key and the event has a key); a finished delivery leaves it when resent or replayed' })
+  ordered: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'ordered deliveries: the event published just before this one in its line (null for the first one)' })
+  after: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'ordered deliveries still waiting for their turn: the event at the head of the line (being attempted or waiting for its retry); null once this one is the head or finished',
+  })
+  waitingFor: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

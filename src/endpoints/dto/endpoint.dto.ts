@@ -19,7 +19,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
-import type { SignatureHeaders } from '../endpoint.entity';
+import { ENDPOINT_ORDERINGS, EndpointOrdering, SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
 import { validateEndpointUrl } from '../../deliveries/address-guard';
 import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
@@ -174,6 +174,16 @@ class EndpointFields {
   @Max(10_000)
   maxInFlight?: number | null;
 
+  @ApiPropertyOptional({
+    enum: ENDPOINT_ORDERINGS,
+    default: 'none',
+    description:
+      'key: the events published with the same orderingKey are delivered to this endpoint one at a time, in publish order (the next is not attempted until the previous succeeded or went dead); different keys flow in parallel; events without a key are unordered. none: no ordering',
+  })
+  @IsOptional()
+  @IsIn(ENDPOINT_ORDERINGS)
+  ordering?: EndpointOrdering;
+
   @ApiPropertyOptional({ minimum: 100, maximum: 60000, default: 15000, description: 'deadline of a whole attempt' })
   @IsOptional()
   @IsInt()
@@ -279,6 +289,7 @@ export class EndpointView {
   @ApiProperty({ nullable: true, enum: ['manual', 'gone', 'failing'] }) disabledReason: string | null;
   @ApiProperty({ nullable: true, type: Number }) rateLimitPerSecond: number | null;
   @ApiProperty({ nullable: true, type: Number }) maxInFlight: number | null;
+  @ApiProperty({ enum: ENDPOINT_ORDERINGS }) ordering: EndpointOrdering;
   @ApiProperty() timeoutMs: number;
   @ApiProperty({ type: RetryPolicyView }) retryPolicy: RetryPolicyView;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers: Record<string, string>;

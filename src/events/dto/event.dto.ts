@@ -6,6 +6,10 @@ import { AsParsed } from '../../common/validation';
 import { PageQuery } from '../../common/pagination';
 import { EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
 
+/** An ordering key: 1-256 characters, none of them a control character. */
+// eslint-disable-next-line no-control-regex
+export const ORDERING_KEY_PATTERN = /^[^\u0000-\u001f\u007f]{1,256}$/;
+
 /** The most events one batch request may carry. */
 export const MAX_BATCH_EVENTS = 500;
 
@@ -25,6 +29,17 @@ export class PublishEventDto {
   @IsString()
   @Length(1, 256)
   idempotencyKey?: string;
+
+  @ApiPropertyOptional({
+    maxLength: 256,
+    example: 'customer_42',
+    description:
+      'endpoints with ordering "key" receive the events of one key one at a time, in publish order; other endpoints ignore it. 1-256 characters, no control characters',
+  })
+  @IsOptional()
+  // One message for any bad value (a non-string fails the pattern too).
+  @Matches(ORDERING_KEY_PATTERN, { message: 'orderingKey must be 1-256 characters without control characters' })
+  orderingKey?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: 10, description: 'only endpoints with a channel in common get the event; endpoints without channels get every event' })
   @IsOptional()

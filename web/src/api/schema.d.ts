@@ -584,6 +584,12 @@ export interface components {
             /** @description at most this many concurrent requests */
             maxInFlight?: number | null;
             /**
+             * @description key: the events published with the same orderingKey are delivered to this endpoint one at a time, in publish order (the next is not attempted until the previous succeeded or went dead); different keys flow in parallel; events without a key are unordered. none: no ordering
+             * @default none
+             * @enum {string}
+             */
+            ordering?: "none" | "key";
+            /**
              * @description deadline of a whole attempt
              * @default 15000
              */
@@ -623,6 +629,8 @@ export interface components {
             disabledReason: "manual" | "gone" | "failing" | null;
             rateLimitPerSecond: number | null;
             maxInFlight: number | null;
+            /** @enum {string} */
+            ordering: "none" | "key";
             timeoutMs: number;
             retryPolicy: components["schemas"]["RetryPolicyView"];
             headers: {
@@ -647,6 +655,8 @@ export interface components {
             disabledReason: "manual" | "gone" | "failing" | null;
             rateLimitPerSecond: number | null;
             maxInFlight: number | null;
+            /** @enum {string} */
+            ordering: "none" | "key";
             timeoutMs: number;
             retryPolicy: components["schemas"]["RetryPolicyView"];
             headers: {
@@ -675,6 +685,12 @@ export interface components {
             rateLimitPerSecond?: number | null;
             /** @description at most this many concurrent requests */
             maxInFlight?: number | null;
+            /**
+             * @description key: the events published with the same orderingKey are delivered to this endpoint one at a time, in publish order (the next is not attempted until the previous succeeded or went dead); different keys flow in parallel; events without a key are unordered. none: no ordering
+             * @default none
+             * @enum {string}
+             */
+            ordering?: "none" | "key";
             /**
              * @description deadline of a whole attempt
              * @default 15000
@@ -707,6 +723,11 @@ export interface components {
             };
             /** @description the same key from the same tenant within 24 h answers the first event again and creates no deliveries; the Idempotency-Key header does the same */
             idempotencyKey?: string;
+            /**
+             * @description endpoints with ordering "key" receive the events of one key one at a time, in publish order; other endpoints ignore it. 1-256 characters, no control characters
+             * @example customer_42
+             */
+            orderingKey?: string;
         };
         PublishedEventView: {
             id: string;
@@ -745,6 +766,14 @@ export interface components {
             nextAttemptAt: string | null;
             lastStatusCode: number | null;
             lastError: string | null;
+            /** @description the event's orderingKey, if it had one */
+            orderingKey: string | null;
+            /** @description whether this delivery is in its ordering line (its endpoint orders by key and the event has a key); a finished delivery leaves it when resent or replayed */
+            ordered: boolean;
+            /** @description ordered deliveries: the event published just before this one in its line (null for the first one) */
+            after: string | null;
+            /** @description ordered deliveries still waiting for their turn: the event at the head of the line (being attempted or waiting for its retry); null once this one is the head or finished */
+            waitingFor: string | null;
             createdAt: string;
             updatedAt: string;
         };

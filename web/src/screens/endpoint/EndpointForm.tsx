@@ -15,6 +15,7 @@ export function EndpointForm({ initial, knownTypes, onSubmit, submitLabel, readO
   const [rate, setRate] = useState(initial?.rateLimitPerSecond?.toString() ?? '');
   const [inFlight, setInFlight] = useState(initial?.maxInFlight?.toString() ?? '');
   const [timeout, setTimeoutMs] = useState(String(initial?.timeoutMs ?? 15000));
+  const [ordering, setOrdering] = useState<Endpoint['ordering']>(initial?.ordering ?? 'none');
   const [policy, setPolicy] = useState(initial?.retryPolicy ?? { maxAttempts: 8, initialDelayMs: 5000, maxDelayMs: 36_000_000, multiplier: 5 });
   const [headers, setHeaders] = useState<[string, string][]>(Object.entries(initial?.headers ?? {}));
   const [editingHeader, setEditingHeader] = useState<number | null>(null);
@@ -32,6 +33,7 @@ export function EndpointForm({ initial, knownTypes, onSubmit, submitLabel, readO
       rateLimitPerSecond: numberOrNull(rate),
       maxInFlight: numberOrNull(inFlight),
       timeoutMs: Number(timeout),
+      ordering,
       retryPolicy: policy,
       headers: Object.fromEntries(headers.filter(([k]) => k.trim())),
     } as EndpointFields);
@@ -105,6 +107,13 @@ export function EndpointForm({ initial, knownTypes, onSubmit, submitLabel, readO
           <label>
             Timeout (ms)
             <input type="number" min={100} max={60000} value={timeout} onChange={(e) => setTimeoutMs(e.target.value)} />
+          </label>
+          <label>
+            Ordering
+            <select value={ordering} onChange={(e) => setOrdering(e.target.value as Endpoint['ordering'])} data-testid="ordering">
+              <option value="none">none: any order, in parallel</option>
+              <option value="key">by key: one orderingKey at a time, in publish order</option>
+            </select>
           </label>
         </div>
         <div className="grid">
