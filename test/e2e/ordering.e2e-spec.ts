@@ -1,3 +1,4 @@
+import { ulid } from 'ulid';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
@@ -191,8 +192,11 @@ describe('ordered delivery by key', () => {
     await waitFor('the busy head failed once', async () => (await deliveryOf(tenant.id, busyHead)).attemptCount === 1, 30_000, 100);
     expect((await deliveryOf(tenant.id, busyNext)).waitingFor).toBe(busyHead);
     await herald.sql(`UPDATE ordering_lines SET updated_at = now() - interval '40 days' WHERE endpoint_id = $1`, [endpoint.id]);
-    // The busy key's failing head is older than the retention: it expires (dead), and the next one goes.
-    await herald.sql(`UPDATE events SET created_at = now() - interval '40 days' WHERE id = $1`, [busyHead]);
+    // The busy key's failing head is older than the retention: it expires (dead), and the next one goes. Retention
+    // goes by the time in the ids (events are partitioned by them), so its event takes an id from 40 days ago.
+    const oldHead = `evt_${ulid(Date.now() - 40 * 86_400_000)}`;
+    await herald.sql(`UPDATE events SET id = $2, created_at = now() - interval '40 days' WHERE id = $1`, [busyHead, oldHead]);
+    await herald.sql(`UPDATE deliveries SET event_id = $2 WHERE event_id = $1`, [busyHead, oldHead]);
 
     const db = new DataSource({ ...dataSourceOptions({ databaseUrl: herald.env.DATABASE_URL }), logging: false });
     await db.initialize();
@@ -203,7 +207,7 @@ describe('ordered delivery by key', () => {
     }
     const lines = await herald.sql(`SELECT ordering_key, last_seq::int AS last FROM ordering_lines WHERE endpoint_id = $1`, [endpoint.id]);
     expect(lines).toEqual([{ ordering_key: 'busy', last: 2 }]);
-    expect(await deliveryOf(tenant.id, busyHead)).toMatchObject({ status: 'dead', lastError: 'expired' });
+    expect(await deliveryOf(tenant.id, oldHead)).toMatchObject({ status: 'dead', lastError: 'expired' });
     await waitFor('the next of the busy key delivered', async () => (await deliveryOf(tenant.id, busyNext)).status === 'succeeded', 30_000, 100);
 
     const [again] = await publishKeyed(tenant.id, [{ key: 'idle', n: 1 }]);
