@@ -83,6 +83,8 @@ describe('many processes on a Redis Cluster', () => {
       const other = (await new ApiClient(apis[1].url).post('/v1/tenants', { name: 'limited' })).body.id as string;
       const endpoint = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/endpoints`, { url: `${limited.url}/hook`, rateLimitPerSecond: LIMIT });
       expect(endpoint.status).toBe(201);
+      // Every slot of the backlog is reserved at or after this instant (at publish, or later when a job retakes one).
+      const publishedFrom = Date.now();
       const backlog = await new ApiClient(apis[1].url).post(`/v1/tenants/${other}/events/batch`, {
         events: Array.from({ length: BACKLOG }, (_, n) => ({ eventType: 'limited.tick', payload: { n } })),
       });
@@ -107,11 +109,13 @@ describe('many processes on a Redis Cluster', () => {
       expect(result.duplicates).toBe(0);
       expect(limited.received).toHaveLength(BACKLOG);
       // The limit holds across all three workers: one schedule of send slots (in Redis) for all of them, so the
-      // backlog takes at least (BACKLOG - LIMIT - 1) / LIMIT s (a limiter per worker would send it 3x faster).
+      // last request of the backlog cannot go before (BACKLOG - LIMIT - 1) / LIMIT s after the publish (a limiter
+      // per worker would send it 3x sooner). Measured from the publish, not from the first receipt: on a busy
+      // machine the first sends can be late, which shortens first-to-last but never moves the last one earlier.
       // The peak second is printed, not asserted: on this shared 2-core box with 5 Herald processes and a
       // 6-node cluster, a worker stalled for more than a slot's lateness allowance (SLOT_LATE_MS) sends late
       // and bunches with punctual sends; test/e2e/rate-limit.e2e-spec.ts holds the per-second bound.
-      expect(spanMs).toBeGreaterThanOrEqual(((BACKLOG - LIMIT - 1) / LIMIT) * 1000);
+      expect(Math.max(...times) - publishedFrom).toBeGreaterThanOrEqual(((BACKLOG - LIMIT - 1) / LIMIT) * 1000);
       expect(alive()).toBe(true);
     } finally {
       await close();
