@@ -60,9 +60,10 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     return { endpoints: all.endpoints.filter((e) => subscribes(e, event)), version: all.version };
   }
 
-  async enabledOf(tenantId: string): Promise<TenantEndpoints> {
+  /** `fresh`: read from PostgreSQL even when cached (a publish that holds the tenant's list still). */
+  async enabledOf(tenantId: string, fresh = false): Promise<TenantEndpoints> {
     const hit = this.byTenant.get(tenantId);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    if (!fresh && hit && Date.now() - hit.at < TTL_MS) return hit.value;
     // The version first: a list read after it is at least as new, so a version that still matches at publish
     // time proves the list complete.
     const [row]: { endpoints_version: string }[] = await this.db.query('SELECT endpoints_version::text FROM tenants WHERE id = $1', [tenantId]);

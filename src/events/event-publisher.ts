@@ -6,7 +6,8 @@ import { CONFIG } from '../config/config.module';
 import { isUnavailable } from '../common/error.filter';
 import { LimitExceededError, OverloadedError } from '../common/errors';
 import { newId } from '../common/ids';
-import { EndpointCache } from '../endpoints/endpoint-cache';
+import { EndpointCache, TenantEndpoints } from '../endpoints/endpoint-cache';
+import { subscribes } from '../endpoints/subscription';
 import { EnqueueItem } from '../queues/delivery-queues';
 import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { MetricsService } from '../metrics/metrics.service';
@@ -318,10 +319,11 @@ export class EventPublisher {
     try {
       for (let tries = 1; ; tries++) {
         const versions = new Map<string, string>();
-        const result = await this.commitOnce(events, versions, spans);
+        // The last try holds the tenants' endpoint lists still while it reads and writes: it cannot be stale.
+        const result = await this.commitOnce(events, versions, spans, tries === MAX_STALE_RETRIES);
         if (result) return result;
         for (const tenantId of versions.keys()) this.endpoints.forgetTenant(tenantId);
-        if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant kept changing while publishing');
+        if (tries >= MAX_STALE_RETRIES) throw new Error('the endpoints of a tenant changed under a publish that held them');
       }
     } catch (error) {
       spans?.failed(error);
@@ -329,8 +331,14 @@ export class EventPublisher {
     }
   }
 
-  /** One commit; undefined (nothing written) when a cached endpoint list turned out stale. */
-  private async commitOnce(events: NewEvent[], versions: Map<string, string>, spans: GroupSpans | null): Promise<PublishedEvent[] | undefined> {
+  /**
+   * One commit; undefined (nothing written) when a cached endpoint list turned out stale. With `holdLists` (the last
+   * try, when endpoints keep changing under a tenant: many created at once while publishing), the transaction first
+   * takes the tenants' rows FOR SHARE, which holds off every endpoint change of theirs (its trigger updates the tenant
+   * row) until the commit, then reads the lists afresh: they cannot turn stale. Rare, so its Redis call (rate-limit
+   * slots, in fanOut) inside the transaction is accepted here.
+   */
+  private async commitOnce(events: NewEvent[], versions: Map<string, string>, spans: GroupSpans | null, holdLists = false): Promise<PublishedEvent[] | undefined> {
     const now = new Date();
     const rows: Row[] = events.map((event) => ({ id: newId('evt'), event, createdAt: now }));
     const enqueue: EnqueueItem[] = [];
@@ -341,6 +349,7 @@ export class EventPublisher {
     if (rows.some((r) => r.event.idempotencyKey)) {
       // PostgreSQL's default isolation (READ COMMITTED); naming it would cost a round trip per commit.
       const fresh = await this.db.transaction(async (tx) => {
+        if (holdLists) await this.holdEndpointLists(tx, rows);
         await this.resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
         if (fresh.length === 0) return true;
@@ -350,7 +359,7 @@ export class EventPublisher {
           const ids = new Set(inserted.map((r) => r.id));
           await this.resolveIdempotency(tx, fresh.filter((r) => !ids.has(r.id)), true);
         }
-        const deliveries = await this.fanOut(rows, now, versions);
+        const deliveries = await this.fanOut(rows, now, versions, holdLists);
         if (!(await this.versionsCurrent(tx, versions))) throw STALE;
         await this.takePlaces(tx, deliveries);
         await this.insertDeliveries(tx, deliveries, now);
@@ -361,6 +370,17 @@ export class EventPublisher {
         throw error;
       });
       if (!fresh) return undefined;
+    } else if (holdLists) {
+      const deliveries = await this.db.transaction(async (tx) => {
+        await this.holdEndpointLists(tx, rows);
+        const deliveries = await this.fanOut(rows, now, versions, true);
+        if (!(await this.versionsCurrent(tx, versions))) throw new Error('an endpoint list changed while its tenant was held');
+        await tx.query(INSERT_EVENTS, eventParams(rows));
+        await this.takePlaces(tx, deliveries);
+        await this.insertDeliveries(tx, deliveries, now);
+        return deliveries;
+      });
+      toEnqueue(deliveries);
     } else {
       const deliveries = await this.fanOut(rows, now, versions);
       // Deliveries to ordered endpoints take their places in a statement of their own, in the same transaction (the
@@ -446,6 +466,12 @@ export class EventPublisher {
     for (const b of busy) lines.get(`${b.endpoint_id}\u0000${b.ordering_key}`)![0].waiting = true;
   }
 
+  /** In a transaction: holds off changes to the events' tenants' endpoint lists until the commit (fanOut then reads them fresh). */
+  private async holdEndpointLists(tx: EntityManager, rows: Row[]): Promise<void> {
+    const tenants = [...new Set(rows.map((r) => r.event.tenantId))].sort();
+    await tx.query(`SELECT 1 FROM tenants WHERE id = ANY($1::varchar[]) ORDER BY id FOR SHARE`, [tenants]);
+  }
+
   /** In a transaction: the tenants' endpoint lists are still those fan-out used; FOR SHARE holds off changes (their trigger updates the tenant row) until the commit. */
   private async versionsCurrent(tx: EntityManager, versions: Map<string, string>): Promise<boolean> {
     const [tenants, current] = versionParams(versions);
@@ -458,11 +484,16 @@ export class EventPublisher {
    * One delivery per enabled endpoint that subscribes, for each row to be written; their send slots when
    * throttled. `versions` collects the version of each tenant's endpoint list used.
    */
-  private async fanOut(rows: Row[], now: Date, versions: Map<string, string>): Promise<NewDelivery[]> {
+  private async fanOut(rows: Row[], now: Date, versions: Map<string, string>, fresh = false): Promise<NewDelivery[]> {
     const deliveries: NewDelivery[] = [];
+    // One list per tenant for the whole commit (read from PostgreSQL when `fresh`), so its version is the one checked.
+    const lists = new Map<string, TenantEndpoints>();
     for (const row of rows) {
       if (row.existing || row.duplicateOf) continue;
-      const { endpoints: matching, version } = await this.endpoints.matching(row.event.tenantId, row.event);
+      let list = lists.get(row.event.tenantId);
+      if (!list) lists.set(row.event.tenantId, (list = await this.endpoints.enabledOf(row.event.tenantId, fresh)));
+      const matching = list.endpoints.filter((e) => subscribes(e, row.event));
+      const version = list.version;
       versions.set(row.event.tenantId, version);
       row.existing = { id: row.id, eventType: row.event.eventType, createdAt: now.toISOString(), deliveryCount: matching.length };
       for (const endpoint of matching) {
