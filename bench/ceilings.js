@@ -37,7 +37,6 @@ async function pgInsert({ url, durationMs, batch = 100, conns = 2, payload }) {
       await c.query(
         `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at)
          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[])
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id`,
         [ids, ids.map(() => tenantId), ids.map(() => 'bench.ceiling'), ids.map(() => payload), ids.map(() => null), ids.map(() => null), ids.map(() => at)],
       );
@@ -71,8 +70,7 @@ async function pgInsert({ url, durationMs, batch = 100, conns = 2, payload }) {
 
 /**
  * Bull with Herald's queue layout and settings (N shards, shared client/subscriber connections, the same
- * job options and job ids): jobs added in groups of `group`, one `add` each as Herald adds them (never addBulk: see
- * enqueueDeliveries), then no-op processing at Herald's concurrency.
+ * job options and job ids): addBulk in groups of `group`, then no-op processing at Herald's concurrency.
  */
 async function bull({ redisUrl, prefix, shards = 8, jobs, concurrency = 100, group = 500 }) {
   const connections = [];
@@ -100,7 +98,7 @@ async function bull({ redisUrl, prefix, shards = 8, jobs, concurrency = 100, gro
       next += group;
       const byShard = new Map();
       for (const it of chunk) (byShard.get(it.shard) || byShard.set(it.shard, []).get(it.shard)).push(it);
-      await Promise.all([...byShard].flatMap(([shard, list]) => list.map((it) => queues[shard].add({ deliveryId: it.id, attempt: 1 }, { ...opts, jobId: `${it.id}:1` }))));
+      await Promise.all([...byShard].map(([shard, list]) => queues[shard].addBulk(list.map((it) => ({ data: { deliveryId: it.id, attempt: 1 }, opts: { ...opts, jobId: `${it.id}:1` } })))));
     }
   };
   await Promise.all([adder(), adder()]);
@@ -216,7 +214,7 @@ async function attemptWrite({ url, durationMs, group = 50, conns = 2 }) {
 }
 
 /**
- * Bull in open loop for the knee: jobs added at a fixed rate (one add each for what is due each millisecond,
+ * Bull in open loop for the knee: jobs added at a fixed rate (addBulk of what is due each millisecond,
  * by shard) and processed by no-op processors at Herald's concurrency; latency from each job's scheduled
  * time to its processing. `step(rate, ms)` runs one step; `close()` when done.
  */
@@ -263,7 +261,7 @@ async function openBull({ redisUrl, prefix, shards = 8, concurrency = 100 }) {
             const shard = sent % shards;
             (byShard.get(shard) || byShard.set(shard, []).get(shard)).push({ data: { step: s.id, i: sent, at }, opts: { ...opts, jobId: `k${s.id}:${sent}` } });
           }
-          for (const [shard, list] of byShard) for (const job of list) queues[shard].add(job.data, job.opts).catch(() => failed++);
+          for (const [shard, list] of byShard) queues[shard].addBulk(list).catch(() => (failed += list.length));
         }
         if (sent < total) setTimeout(tick, 1);
       };

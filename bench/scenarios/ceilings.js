@@ -52,7 +52,7 @@ module.exports = {
     c.attemptWrite = await ctx.measure('attemptWrite', { args: { url: ctx.dbUrl(), durationMs: P.pgMs / 2, group: 50, conns: 2 } });
     ctx.log(`  ${fmt.int(c.attemptWrite.rowsPerSecond)} attempts/s`);
 
-    ctx.log(`ceiling: Bull add + no-op processing (${P.shards} shards, concurrency ${P.concurrency}, ${P.bullJobs} jobs)`);
+    ctx.log(`ceiling: Bull addBulk + no-op processing (${P.shards} shards, concurrency ${P.concurrency}, ${P.bullJobs} jobs)`);
     c.bull = await ctx.measure('bull', { args: { redisUrl: ctx.REDIS_URL, prefix: ctx.CEILING_PREFIX, shards: P.shards, jobs: P.bullJobs, concurrency: P.concurrency } });
     ctx.log(`  add ${fmt.int(c.bull.addPerSecond)} jobs/s, process ${fmt.int(c.bull.processPerSecond)} jobs/s; knee (add → processed):`);
     results.knees.bull = await ctx.measure('bullKnee', {
@@ -71,7 +71,7 @@ module.exports = {
   rows(ctx) {
     const { ceilings: c, knees: k } = ctx.results;
     const rows = [];
-    if (c.bull) rows.push(row('(ceiling) Bull add', '', num('int', c.bull.addPerSecond, 'jobs/s')));
+    if (c.bull) rows.push(row('(ceiling) Bull addBulk', '', num('int', c.bull.addPerSecond, 'jobs/s')));
     if (c.pgSingle) rows.push(row('(ceiling) PG, one event per commit', '', num('int', c.pgSingle.rowsPerSecond, 'ev/s')));
     if (c.pgGroup) rows.push(row(`(ceiling) PG, ${c.pgGroup.batch} events per commit`, '', num('int', c.pgGroup.rowsPerSecond, 'ev/s')));
     if (c.attemptWrite) rows.push(row('(ceiling) attempt writes, groups of 50', '', num('int', c.attemptWrite.rowsPerSecond, 'attempts/s')));

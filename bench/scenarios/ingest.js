@@ -70,7 +70,7 @@ module.exports = {
       rows.push(row(`  latency p50 / p99 at 80 % (open loop)${beyondGenerator(ctx, h.ingest.at80.rate)}`, num('ms', [h.ingest.at80.latency.p50, h.ingest.at80.latency.p99]), num('ms', [c.bareNest.at80.latency.p50, c.bareNest.at80.latency.p99]), '', 'p99 ≤ 50 ms', target('ingest p99 ≤ 50 ms at 80 %', h.ingest.at80.latency.p99 <= 50, h.ingest.at80.latency.p99)));
       if (comp.ingest?.perSecond) {
         const rc = ratio(h.ingest.max.rate, comp.ingest.perSecond);
-        rows.push(row('  max vs composed ceiling (Nest route + PG group share + Bull add)', num('int', h.ingest.max.rate, 'ev/s'), num('int', comp.ingest.perSecond, 'ev/s composed'), num('pct', rc)));
+        rows.push(row('  max vs composed ceiling (Nest route + PG group share + addBulk)', num('int', h.ingest.max.rate, 'ev/s'), num('int', comp.ingest.perSecond, 'ev/s composed'), num('pct', rc)));
       }
     }
     if (k.ingest) {

@@ -1,14 +1,20 @@
 import type { JobOptions } from 'bull';
-import { DeliveryJob, DeliveryQueues, deferDelivery, deliveryJobId, readJob, shardOf } from './delivery-queues';
+import { DeliveryJob, DeliveryQueues, deferDelivery, deliveryJobId, enqueueDeliveries, readJob, shardOf } from './delivery-queues';
 
 /** A stand-in for the shard queues that records what is added, and keeps the first job of an id as Bull does. */
-function fakeQueues(shards: number) {
+function fakeQueues(shards: number, { bulkDrops = 0 } = {}) {
   const added: { shard: number; data: DeliveryJob; opts: JobOptions }[] = [];
-  const queues = Array.from({ length: shards }, (_, shard) => ({
-    add: async (data: DeliveryJob, opts: JobOptions) => {
+  let dropping = bulkDrops;
+  const queues = Array.from({ length: shards }, (_, shard) => {
+    const add = async (data: DeliveryJob, opts: JobOptions) => {
       if (!added.some((a) => a.opts.jobId === opts.jobId)) added.push({ shard, data, opts });
-    },
-  }));
+      return { id: opts.jobId };
+    };
+    // As Bull's addBulk does when a command of its MULTI fails (NOSCRIPT on a mended cluster node): no error, no id.
+    const addBulk = async (jobs: { data: DeliveryJob; opts: JobOptions }[]) =>
+      Promise.all(jobs.map(async (j) => (dropping-- > 0 ? { id: undefined } : add(j.data, j.opts))));
+    return { add, addBulk };
+  });
   return { queues: queues as unknown as DeliveryQueues, added };
 }
 
@@ -77,4 +83,13 @@ describe('deferDelivery', () => {
     expect(added[1].data).toEqual({ v: 1, deliveryId: 'dlv_2', endpointId, attempt: 1, deferral: 3, slotAt: 99, slotRetaken: true });
     expect(added[0].opts.delay).toBeUndefined();
   });
+
+describe('enqueueDeliveries', () => {
+  it('adds again, one by one, the jobs a bulk add came back without', async () => {
+    const { queues, added } = fakeQueues(1, { bulkDrops: 2 });
+    const items = [1, 2, 3, 4].map((n) => ({ deliveryId: `dlv_${n}`, endpointId: 'ep_1', attempt: 1 }));
+    await enqueueDeliveries(queues, items);
+    expect(added.map((a) => a.opts.jobId).sort()).toEqual(items.map((i) => deliveryJobId(i.deliveryId, 1)).sort());
+  });
+});
 });

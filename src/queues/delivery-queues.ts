@@ -116,27 +116,39 @@ export interface EnqueueItem {
 export const SLOT_LEAD_MS = 40;
 
 /**
- * Adds jobs grouped by shard, one `add` (one EVALSHA, written back to back on the shard's connection) per
- * job, never Bull's `addBulk`. addBulk runs its scripts inside MULTI, and two faults then lose jobs in
- * silence: Bull ignores the per-command errors of the EXEC reply (it resolves with no job added), and
- * ioredis marks a connection as holding a script as soon as it writes the EVAL, so when that first EVAL
- * fails (a restarted cluster master answering CLUSTERDOWN or LOADING) every later EVALSHA on the connection
- * gets NOSCRIPT, which ioredis repairs only for a command outside MULTI. Found on a cluster master restarted
- * empty: every enqueue to its shards, the sweeper's included, "succeeded" and added nothing, for good.
- * Outside MULTI each add rejects on an error and ioredis re-sends a NOSCRIPT as EVAL.
+ * Adds jobs grouped by shard: one `addBulk` per shard (its scripts written in one MULTI, one round trip), then each
+ * job the EXEC reply did not add is added again alone. addBulk inside MULTI loses jobs in silence on two faults:
+ * Bull ignores the per-command errors of the EXEC reply (such a job comes back without an id), and ioredis marks a
+ * connection as holding a script as soon as it writes the EVAL, so when that first EVAL fails (a restarted cluster
+ * master answering CLUSTERDOWN or LOADING) every later EVALSHA on the connection gets NOSCRIPT, which ioredis
+ * repairs only for a command outside MULTI. Found on a cluster master restarted empty: every enqueue to its shards,
+ * the sweeper's included, "succeeded" and added nothing, for good. The lone `add` rejects on an error, and ioredis
+ * re-sends a NOSCRIPT as EVAL there, which also mends the connection for the next MULTI. (A job id that exists
+ * already comes back with its id: Bull keeps the first, as the sweeper's re-offers expect.)
  */
 export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueItem[]): Promise<void> {
+  const byShard = new Map<number, { data: DeliveryJob; opts: JobOptions }[]>();
   const now = Date.now();
+  for (const item of items) {
+    const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - now : (item.delayMs ?? 0);
+    const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
+    if (item.slotAt !== undefined) data.slotAt = item.slotAt;
+    const opts: JobOptions = {
+      ...DELIVERY_JOB_OPTIONS,
+      jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt),
+      delay: delay > 0 ? Math.ceil(delay) : undefined,
+    };
+    const shard = shardOf(item.endpointId, queues.length);
+    const list = byShard.get(shard);
+    if (list) list.push({ data, opts });
+    else byShard.set(shard, [{ data, opts }]);
+  }
   await Promise.all(
-    items.map((item) => {
-      const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - now : (item.delayMs ?? 0);
-      const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
-      if (item.slotAt !== undefined) data.slotAt = item.slotAt;
-      return queues[shardOf(item.endpointId, queues.length)].add(data, {
-        ...DELIVERY_JOB_OPTIONS,
-        jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt),
-        delay: delay > 0 ? Math.ceil(delay) : undefined,
-      });
+    [...byShard].map(async ([shard, list]) => {
+      const queue = queues[shard];
+      const added = list.length === 1 ? [] : await queue.addBulk(list);
+      const missed = list.filter((_, i) => !added[i]?.id);
+      await Promise.all(missed.map((job) => queue.add(job.data, job.opts)));
     }),
   );
 }
