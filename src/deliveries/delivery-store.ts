@@ -222,7 +222,12 @@ export class DeliveryStore {
        claimed AS (
          UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
          FROM input i
-         WHERE d.id = i.id AND d.status = 'pending' AND d.attempt_count = i.attempt - 1
+         -- (d.status || ''), not d.status: the rows must be found by their primary key. With a plain status test, a
+         -- planner whose statistics of a day partition say "no pending rows" (a backlog published since the last
+         -- ANALYZE) reads every pending row of the partition through a partial index on status and hash-joins them
+         -- with the input, once per claim: a 50 000-delivery drain ran 4.5 times slower. The expression matches no
+         -- index, so the plan is a primary-key lookup per row whatever the statistics say.
+         WHERE d.id = i.id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
            AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
            AND (d.claimed_until IS NULL OR d.claimed_until < now())
            AND ${HEAD_OF_LINE('d')}
