@@ -1,6 +1,6 @@
 import { createEndpoint, createTenant } from '../support/fixtures';
-import { ApiClient, HeraldEnv, HeraldProcess, spawnHerald, testEnvironment } from '../support/herald';
-import { TestReceiver } from '../support/receiver';
+import { ApiClient, spawnHerald } from '../support/herald';
+import { heraldProcesses } from '../support/processes';
 import { waitFor } from '../support/wait';
 
 const MARKER = `marker-${Date.now().toString(36)}-do-not-log`;
@@ -20,27 +20,14 @@ function lines(output: string): Record<string, unknown>[] {
 
 // Runs dist/main.js: `npm run build` first (npm test does).
 describe('logs: JSON lines with request ids, never a payload or a header value', () => {
-  let env: HeraldEnv;
-  let dropDatabase: () => Promise<void>;
-  let receiver: TestReceiver;
-  const processes: HeraldProcess[] = [];
-
-  beforeAll(async () => {
-    ({ env, dropDatabase } = await testEnvironment());
-    receiver = await TestReceiver.start();
-  });
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-    await receiver.close();
-    await dropDatabase();
-  });
+  const ctx = heraldProcesses();
 
   it('logs a failing group commit without its parameters; every line is JSON with a level, request lines carry the request id', async () => {
-    const herald = await spawnHerald({ ...env, HERALD_LOG_LEVEL: 'debug' });
-    processes.push(herald);
+    const herald = await spawnHerald({ ...ctx.env, HERALD_LOG_LEVEL: 'debug' });
+    ctx.processes.push(herald);
     const api = new ApiClient(herald.url);
     const tenant = await createTenant(api);
-    await createEndpoint(api, tenant.id, { url: receiver.url, headers: { 'X-Receiver-Credential': MARKER } });
+    await createEndpoint(api, tenant.id, { url: ctx.receiver.url, headers: { 'X-Receiver-Credential': MARKER } });
 
     // Concurrent publishes share commits; one of them carries a value PostgreSQL refuses (a NUL in a
     // varchar), so its statement fails with every member's payload, the marker, as parameters.
@@ -58,8 +45,8 @@ describe('logs: JSON lines with request ids, never a payload or a header value',
     expect(insane.status).toBe(401);
     expect(insane.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
 
-    await waitFor('the 12 deliveries, with the endpoint header', () => receiver.received.length >= 12);
-    expect(receiver.received[0].headers['x-receiver-credential']).toBe(MARKER);
+    await waitFor('the 12 deliveries, with the endpoint header', () => ctx.receiver.received.length >= 12);
+    expect(ctx.receiver.received[0].headers['x-receiver-credential']).toBe(MARKER);
     await waitFor('the statement failure logged', () => herald.output().includes('statement failed'));
     await herald.stop();
 
@@ -78,8 +65,8 @@ describe('logs: JSON lines with request ids, never a payload or a header value',
   });
 
   it('HERALD_LOG_LEVEL=warn quiets the start-up lines too', async () => {
-    const herald = await spawnHerald({ ...env, HERALD_LOG_LEVEL: 'warn', HERALD_MIGRATE: 'false' });
-    processes.push(herald);
+    const herald = await spawnHerald({ ...ctx.env, HERALD_LOG_LEVEL: 'warn', HERALD_MIGRATE: 'false' });
+    ctx.processes.push(herald);
     expect((await new ApiClient(herald.url).get('/v1/tenants')).status).toBe(200);
     await herald.stop();
     const levels = lines(herald.output()).map((l) => l.level);
