@@ -2,7 +2,7 @@ import { Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Tenant } from '../tenants/tenant.entity';
-import { AdminOnly, CurrentTenant } from './auth.decorators';
+import { AdminOnly, CurrentTenant } from '../access/access.decorators';
 import { ApiKeysService } from './api-keys.service';
 
 @ApiTags('tenants')

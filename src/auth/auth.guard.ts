@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, NotFoundError } from '../common/errors';
 import { TenantsService } from '../tenants/tenants.service';
-import { RouteRequirement } from '../portal/capabilities';
+import { RouteRequirement } from '../access/capabilities';
 import { PortalSessionsService } from '../portal/portal-sessions.service';
-import { ACCESS, Access, AuthedRequest, CAPABILITY } from './auth.decorators';
+import { ACCESS, Access, AuthedRequest, CAPABILITY } from '../access/access.decorators';
 import { Authenticator } from './authenticator';
 
 @Injectable()

@@ -3,8 +3,8 @@ import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { UnauthorizedError } from '../common/errors';
 import { safeEqual } from '../common/secrets';
-import { Principal } from './auth.decorators';
-import { isPortalToken } from '../portal/capabilities';
+import { Principal } from '../access/access.decorators';
+import { isPortalToken } from '../portal/portal-token';
 import { PortalSessionsService } from '../portal/portal-sessions.service';
 import { ApiKeysService } from './api-keys.service';
 

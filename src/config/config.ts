@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseAllowList } from '../deliveries/address-guard';
+import { parseAllowList } from '../common/address-guard';
 
 export type Role = 'api' | 'worker' | 'all';
 

@@ -4,7 +4,7 @@ import { CONFIG } from '../config/config.module';
 import { EndpointsModule } from '../endpoints/endpoints.module';
 import { OperatorEventsModule } from '../operator-events/operator-events.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
-import { parseAllowList } from './address-guard';
+import { parseAllowList } from '../common/address-guard';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveriesModule } from './deliveries.module';
 import { DeliveryStore } from './delivery-store';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { ApiErrors } from '../common/api-docs';
 import { Page } from '../common/pagination';
 import { RecoverDto } from '../endpoints/dto/endpoint.dto';

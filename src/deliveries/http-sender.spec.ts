@@ -1,4 +1,4 @@
-import { parseAllowList } from './address-guard';
+import { parseAllowList } from '../common/address-guard';
 import { BlockedAddressError, classifyError, parseRetryAfter, resolveAllowed } from './http-sender';
 
 const withCode = (code: string, message = 'boom') => Object.assign(new Error(message), { code });

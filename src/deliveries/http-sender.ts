@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
-import { AllowList, isAddressAllowed, stripBrackets } from './address-guard';
+import { AllowList, isAddressAllowed, stripBrackets } from '../common/address-guard';
 import { BodyEncoding, keepBody, keepHeaders } from './response-record';
 
 /**

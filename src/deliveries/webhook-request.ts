@@ -1,6 +1,6 @@
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { transform } from '../transformations/transformation';
-import { signWebhook } from './signature';
+import { signWebhook } from '../common/webhook-signature';
 
 /** What an attempt sends, before the sender adds nothing but the transport. */
 export interface WebhookRequest {

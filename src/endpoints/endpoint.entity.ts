@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { RetryPolicy } from '../config/config';
-import type { SigningScheme } from '../deliveries/signature';
+import type { SigningScheme } from '../common/webhook-signature';
 import { Tenant } from '../tenants/tenant.entity';
 
 /** none: deliveries in any order, in parallel. key: the events of one orderingKey in publish order, one at a time. */

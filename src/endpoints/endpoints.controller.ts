@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';

@@ -9,8 +9,8 @@ import { ConflictError, InvalidInputError, LimitExceededError, NotFoundError } f
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { SecretBox } from '../common/secrets';
-import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../deliveries/address-guard';
-import { SigningScheme, generateSecretFor, shownSecret } from '../deliveries/signature';
+import { AllowList, isAddressAllowed, parseAllowList, stripBrackets } from '../common/address-guard';
+import { SigningScheme, generateSecretFor, shownSecret } from '../common/webhook-signature';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateEndpointDto, EndpointView, EventSampleDto, TransformationTestDto, TransformationTestView, EndpointWithSecretView, RetryPolicyDto, UpdateEndpointDto } from './dto/endpoint.dto';
 import { EndpointCache } from './endpoint-cache';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ACCESS, AdminOnly, Capability } from '../auth/auth.decorators';
+import { ACCESS, AdminOnly, Capability } from '../access/access.decorators';
 import { ApiErrors } from '../common/api-docs';
 import { Page } from '../common/pagination';
 import { CreateEventTypeDto, EventTypeQuery, EventTypeView, UpdateEventTypeDto } from './dto/event-type.dto';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiErrors, ErrorView } from '../common/api-docs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { Page } from '../common/pagination';
 import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';

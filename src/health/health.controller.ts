@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { REDIS, RedisConnection } from '../redis/redis.module';
 
 function within<T>(ms: number, promise: Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post, RawBodyRequest, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { InboundAcceptedView } from './dto/source.dto';
 import { InboundService } from './inbound.service';
 

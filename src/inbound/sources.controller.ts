@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';

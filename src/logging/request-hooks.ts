@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
 import { Store, storage } from 'nestjs-pino/storage';
-import type { AuthedRequest } from '../auth/auth.decorators';
+import type { AuthedRequest } from '../access/access.decorators';
 import type { Authenticator } from '../auth/authenticator';
 import { toErrorBody } from '../common/error.filter';
 

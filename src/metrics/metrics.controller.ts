@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { DeliveryGauges } from './delivery-gauges';
 import { MetricsService } from './metrics.service';
 import { QueueGauges } from './queue-gauges';

@@ -1,5 +1,5 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
-import type { AuthedRequest } from '../auth/auth.decorators';
+import type { AuthedRequest } from '../access/access.decorators';
 
 /**
  * The endpoints a request may see: the ids of a portal link limited to some endpoints, else undefined

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Tenant } from '../tenants/tenant.entity';
-import type { Capability } from './capabilities';
+import type { Capability } from '../access/capabilities';
 
 /** A portal link: a short-lived bearer token for a tenant's customer. Only the token's SHA-256 is stored. */
 @Entity('portal_sessions')

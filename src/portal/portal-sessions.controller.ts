@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ACCESS, AuthedRequest, Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { ACCESS, AuthedRequest, Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { ApiErrors } from '../common/api-docs';
 import { Page, PageQuery } from '../common/pagination';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { publicBaseUrl } from '../inbound/public-url';
 import { Tenant } from '../tenants/tenant.entity';
-import { CAPABILITIES } from './capabilities';
+import { CAPABILITIES } from '../access/capabilities';
 import { CreatePortalSessionDto, CreatedPortalSessionView, PortalSessionView, PrincipalView } from './dto/portal-session.dto';
 import { PortalSessionsService } from './portal-sessions.service';
 import { ApiPage } from '../common/api-page';

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThan, Repository } from 'typeorm';
-import { Principal } from '../auth/auth.decorators';
+import { Principal } from '../access/access.decorators';
 import { ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, PageQuery, decodeCursor, toPage } from '../common/pagination';
 import { sha256Hex } from '../common/secrets';
 import { Tenant } from '../tenants/tenant.entity';
-import { PORTAL_LIFETIME, PORTAL_TOKEN_PREFIX, RouteRequirement, portalRefusal } from './capabilities';
+import { RouteRequirement, portalRefusal } from '../access/capabilities';
+import { PORTAL_LIFETIME, PORTAL_TOKEN_PREFIX } from './portal-token';
 import { CreatePortalSessionDto, CreatedPortalSessionView, PortalSessionView } from './dto/portal-session.dto';
 import { PortalSession } from './portal-session.entity';
 

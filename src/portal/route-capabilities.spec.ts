@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ApiModule } from '../api.module';
-import { ACCESS, CAPABILITY } from '../auth/auth.decorators';
+import { ACCESS, CAPABILITY } from '../access/access.decorators';
 
 /** Every tenant route says what a portal token needs for it, so none is open (or closed) by omission. */
 describe('tenant routes and portal capabilities', () => {

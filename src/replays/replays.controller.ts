@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Capability, CurrentTenant, TenantRoute } from '../auth/auth.decorators';
+import { Capability, CurrentTenant, TenantRoute } from '../access/access.decorators';
 import { ApiErrors } from '../common/api-docs';
 import { Tenant } from '../tenants/tenant.entity';
 import { CreateReplayDto, ReplayView } from './dto/replay.dto';

@@ -1,6 +1,6 @@
 import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { IdempotencyInterceptor } from './idempotency';
 import { SvixAuthGuard } from './svix-auth';
 import { SvixErrorFilter } from './svix-errors';

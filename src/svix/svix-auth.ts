@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, createParamDecorator } from 
 import type { FastifyRequest } from 'fastify';
 import { Authenticator } from '../auth/authenticator';
 import { DomainError } from '../common/errors';
-import { portalRefusal } from '../portal/capabilities';
+import { portalRefusal } from '../access/capabilities';
 import { SvixHttpError } from './svix-errors';
 import { svixRouteCapability } from './svix-portal-access';
 

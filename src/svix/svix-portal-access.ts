@@ -1,4 +1,4 @@
-import { CAPABILITIES, Capability, RouteCapability } from '../portal/capabilities';
+import { CAPABILITIES, Capability, RouteCapability } from '../access/capabilities';
 
 /**
  * What a portal link needs to use a route of /api/v1, from the route's method and pattern (Fastify's

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiErrors } from '../common/api-docs';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, Capability, CurrentPrincipal, CurrentTenant, Principal, TenantRoute } from '../auth/auth.decorators';
+import { AdminOnly, Capability, CurrentPrincipal, CurrentTenant, Principal, TenantRoute } from '../access/access.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { Tenant } from './tenant.entity';

@@ -21,8 +21,8 @@ import {
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import { ENDPOINT_ORDERINGS, EndpointOrdering, SignatureHeaders } from '../endpoint.entity';
 import { AsParsed } from '../../common/validation';
-import { validateEndpointUrl } from '../../deliveries/address-guard';
-import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../deliveries/signature';
+import { validateEndpointUrl } from '../../common/address-guard';
+import { SIGNING_SCHEMES, SigningScheme, secretProblem } from '../../common/webhook-signature';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../event-type-filter';
 import { IsPayloadFilter } from '../filter/is-payload-filter';
 import { compileTransformation } from '../../transformations/transformation';

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CAPABILITIES, Capability, PORTAL_LIFETIME } from '../capabilities';
+import { CAPABILITIES, Capability } from '../../access/capabilities';
+import { PORTAL_LIFETIME } from '../portal-token';
 
 export class CreatePortalSessionDto {
   @ApiPropertyOptional({

@@ -19,8 +19,8 @@ import {
 } from 'class-validator';
 import { IsJsonObject, IsStringMap } from '../../common/json-limits';
 import { SVIX_PORTAL_CAPABILITIES } from '../svix-portal-access';
-import { validateEndpointUrl } from '../../deliveries/address-guard';
-import { secretProblem } from '../../deliveries/signature';
+import { validateEndpointUrl } from '../../common/address-guard';
+import { secretProblem } from '../../common/webhook-signature';
 import { ENDPOINT_UID_PATTERN, IsExtraHeaders } from '../../endpoints/dto/endpoint.dto';
 import { EVENT_TYPE_FILTER_PATTERN, EVENT_TYPE_PATTERN } from '../../endpoints/event-type-filter';
 import { CHANNEL_PATTERN } from '../../endpoints/subscription';

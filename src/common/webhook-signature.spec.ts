@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { createPublicKey, verify } from 'node:crypto';
-import { generateSecret, generateSecretFor, generateSigningKey, secretProblem, shownSecret, signWebhook } from './signature';
+import { generateSecret, generateSecretFor, generateSigningKey, secretProblem, shownSecret, signWebhook } from './webhook-signature';
 
 describe('signWebhook', () => {
   it('reproduces the Standard Webhooks reference vector', () => {

@@ -1,7 +1,6 @@
 import { ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam } from '@nestjs/swagger';
-import type { Tenant } from '../tenants/tenant.entity';
-import type { Capability as PortalCapability, RouteCapability, RouteRequirement } from '../portal/capabilities';
+import type { Capability as PortalCapability, RouteCapability, RouteRequirement } from './capabilities';
 
 export type Access = 'public' | 'admin' | 'tenant';
 export const ACCESS = 'herald:access';
@@ -39,13 +38,21 @@ export const CAPABILITY = 'herald:capability';
 export const Capability = (capability: RouteCapability, options: { wholeTenant?: boolean } = {}) =>
   SetMetadata(CAPABILITY, { capability, ...options } satisfies RouteRequirement);
 
+/**
+ * The tenant a route's path names, as the AuthGuard resolved it (a Tenant entity: this module sits below
+ * `tenants`, so it names only what it reads).
+ */
+export interface RouteTenant {
+  id: string;
+}
+
 export interface AuthedRequest {
   principal?: Principal;
-  tenant?: Tenant;
+  tenant?: RouteTenant;
 }
 
 /** The tenant the path names, resolved and authorised by the AuthGuard. */
-export const CurrentTenant = createParamDecorator((_: unknown, ctx: ExecutionContext): Tenant => {
+export const CurrentTenant = createParamDecorator((_: unknown, ctx: ExecutionContext): RouteTenant => {
   const tenant = ctx.switchToHttp().getRequest<AuthedRequest>().tenant;
   if (!tenant) throw new Error('CurrentTenant used on a route without @TenantRoute()');
   return tenant;
