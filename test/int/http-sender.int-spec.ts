@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { parseAllowList } from '../../src/deliveries/address-guard';
+import { parseAllowList } from '../../src/common/address-guard';
 import { HttpSender, MAX_RESPONSE_BODY_BYTES, SendRequest } from '../../src/deliveries/http-sender';
 
 // Jest 29 ignores a per-project testTimeout, so set it here.
