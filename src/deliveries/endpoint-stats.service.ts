@@ -8,6 +8,7 @@ import { InFlightLimiter } from '../rate-limit/in-flight';
 import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Tenant } from '../tenants/tenant.entity';
 import { circuitView } from '../endpoints/circuit-breaker';
+import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { EndpointStatsWithSeriesView, StatsQuery, TenantStatsView } from './dto/endpoint-stats.dto';
 import { FigureRow, Span, collect, deliveriesMade, rollUpFor, seriesSpan, statsSeries, windowView } from './stats-series';
 import { seriesWindow } from './stats-window';
@@ -46,10 +47,11 @@ export class EndpointStatsService {
       this.db.query(
         `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
                 count(*) FILTER (WHERE status = 'dead')::int AS dead,
-                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now())::int AS scheduled
+                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > now() AND next_attempt_at < ${WAITING_IN_LINE_SQL})::int AS scheduled,
+                count(*) FILTER (WHERE status = 'pending' AND next_attempt_at >= ${WAITING_IN_LINE_SQL})::int AS waiting_in_line
          FROM deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND status <> 'succeeded'`,
         [tenant.id, endpoint.id],
-      ) as Promise<{ pending: number; dead: number; scheduled: number }[]>,
+      ) as Promise<{ pending: number; dead: number; scheduled: number; waiting_in_line: number }[]>,
       deliveriesMade(this.db, endpoint.id, now),
       collect(this.db, tenant.id, [endpoint.id], hour, now, false, shared),
       collect(this.db, tenant.id, [endpoint.id], day, now, false, shared),
@@ -66,7 +68,7 @@ export class EndpointStatsService {
     );
     return {
       endpointId: endpoint.id,
-      deliveries: { pending: u.pending, succeeded: Math.max(0, all - u.pending - u.dead), dead: u.dead, scheduled: u.scheduled },
+      deliveries: { pending: u.pending, succeeded: Math.max(0, all - u.pending - u.dead), dead: u.dead, scheduled: u.scheduled, waitingInLine: u.waiting_in_line },
       lastHour: windowView(lastHour.total),
       lastDay: windowView(lastDay.total),
       circuit: {

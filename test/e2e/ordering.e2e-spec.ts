@@ -121,6 +121,10 @@ describe('ordered delivery by key', () => {
     }
     expect((await deliveryOf(tenant.id, behind[1])).after).toBe(behind[0]);
     expect(receiver.ofKey('stuck').every((r) => r.n === 0)).toBe(true);
+    // The stats count them as waiting in line, not as scheduled (only the head, between its retries, may be).
+    const stats = (await api().get(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/stats`)).body;
+    expect(stats.deliveries).toMatchObject({ pending: 3, waitingInLine: 2 });
+    expect(stats.deliveries.scheduled).toBeLessThanOrEqual(1);
 
     // The head's next failure is its last: dead, and the line moves on.
     await api().patch(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`, { retryPolicy: { maxAttempts: 1 } });

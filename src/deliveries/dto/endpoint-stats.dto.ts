@@ -7,6 +7,7 @@ export class DeliveryCountsView {
   @ApiProperty() succeeded: number;
   @ApiProperty({ description: 'the dead-letter queue' }) dead: number;
   @ApiProperty({ description: 'pending deliveries whose next attempt is scheduled in the future (retries and rate-limit waits)' }) scheduled: number;
+  @ApiProperty({ description: 'pending deliveries of an ordered endpoint waiting for the one before them in their line (not scheduled yet)' }) waitingInLine: number;
 }
 
 export class AttemptWindowView {

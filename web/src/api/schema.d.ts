@@ -80,6 +80,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["ApiKeysController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/endpoints": {
         parameters: {
             query?: never;
@@ -138,6 +154,38 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["EndpointsController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/endpoints/{endpointId}/filter/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["EndpointsController_testFilter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/endpoints/{endpointId}/transformation/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["EndpointsController_testTransformation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -419,7 +467,7 @@ export interface paths {
         };
         /**
          * A source's recent requests
-         * @description Newest first. Kept bounded: pruned, as new requests arrive, to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.
+         * @description Newest first. Written just after each answer, in groups (a request answered by another API process shows up within moments). Kept bounded: pruned every minute by the worker to the last 1000 per source and to HERALD_RETENTION_DAYS. Rejected requests (401, 413) are logged with their reason; nothing else of them is stored.
          */
         get: operations["SourcesController_requests"];
         put?: never;
@@ -444,6 +492,54 @@ export interface paths {
          * @description No bearer key: the source's verifier authenticates the raw body. 200 once the event is stored (delivery happens after); a provider retry of an event already received (same provider event id, within 24 h) is 200 with duplicate: true and is not delivered again. 401 when the signature is bad or missing (nothing stored), 404 for an unknown source, 413 above HERALD_MAX_PAYLOAD_BYTES.
          */
         post: operations["InboundController_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ReplaysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/replays/{replayId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ReplaysController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/replays/{replayId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ReplaysController_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -501,6 +597,444 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EventTypesController_list"];
+        put?: never;
+        post: operations["EventTypesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-types/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EventTypesController_get"];
+        put?: never;
+        post?: never;
+        delete: operations["EventTypesController_remove"];
+        options?: never;
+        head?: never;
+        patch: operations["EventTypesController_update"];
+        trace?: never;
+    };
+    "/api/v1/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List applications (tenants), oldest first by default */
+        get: operations["SvixApplicationsController_list"];
+        put?: never;
+        /** Create an application (a tenant) */
+        post: operations["SvixApplicationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixApplicationsController_get"];
+        put: operations["SvixApplicationsController_update"];
+        post?: never;
+        delete: operations["SvixApplicationsController_remove"];
+        options?: never;
+        head?: never;
+        patch: operations["SvixApplicationsController_patch"];
+        trace?: never;
+    };
+    "/api/v1/auth/app-portal-access/{appId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A portal link for one application (Svix's app portal access): a console url and its token */
+        post: operations["SvixApplicationsController_portalAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/app/{appId}/expire-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every portal link of an application (Svix's expire-all) */
+        post: operations["SvixApplicationsController_expireAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixHealthController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List an application's endpoints, newest first by default */
+        get: operations["SvixEndpointsController_list"];
+        put?: never;
+        post: operations["SvixEndpointsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEndpointsController_get"];
+        put: operations["SvixEndpointsController_update"];
+        post?: never;
+        delete: operations["SvixEndpointsController_remove"];
+        options?: never;
+        head?: never;
+        patch: operations["SvixEndpointsController_patch"];
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/headers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEndpointsController_headers"];
+        put: operations["SvixEndpointsController_setHeaders"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["SvixEndpointsController_patchHeaders"];
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEndpointsController_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["SvixEndpointsController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["SvixEndpointsController_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEndpointsController_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/send-example": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["SvixEndpointsController_sendExample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_list"];
+        put?: never;
+        /** Publish a message (an event); a repeated eventId is 409 */
+        post: operations["SvixMessagesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["SvixMessagesController_expunge"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/attempt/endpoint/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_attemptsByEndpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/attempt/msg/{msgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_attemptsByMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}/attempt/{attemptId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_attempt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}/attempt/{attemptId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["SvixMessagesController_expungeAttempt"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}/endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_destinations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/endpoint/{endpointId}/msg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixMessagesController_attemptedMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/app/{appId}/msg/{msgId}/endpoint/{endpointId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["SvixMessagesController_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event-type": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEventTypesController_list"];
+        put?: never;
+        post: operations["SvixEventTypesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event-type/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SvixEventTypesController_get"];
+        put: operations["SvixEventTypesController_update"];
+        post?: never;
+        delete: operations["SvixEventTypesController_remove"];
+        options?: never;
+        head?: never;
+        patch: operations["SvixEventTypesController_patch"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -520,6 +1054,11 @@ export interface components {
             message: string;
             /** @description one entry per bad field */
             details?: components["schemas"]["FieldProblemView"][];
+            /**
+             * @description this request's id, also in the x-request-id header (the caller's own x-request-id when it is 1-128 characters of A-Z a-z 0-9 . _ : = / + @ -): quote it to find the request in the service's log
+             * @example 3f1c2a9e-6f0b-4a3c-9d1e-0c2b7a6e5f41
+             */
+            requestId: string;
         };
         CreateTenantDto: {
             /** @example Acme Inc. */
@@ -535,6 +1074,8 @@ export interface components {
             };
             /** @description publishing above this rate answers 429 with Retry-After */
             publishRateLimitPerSecond?: number | null;
+            /** @description the rateLimitPerSecond of this tenant's endpoints created without one (Svix's application throttleRate) */
+            endpointRateLimitPerSecond?: number | null;
         };
         TenantView: {
             /** @example tnt_01JD8X3Q6Y4M2N7P9R1S5T8V0W */
@@ -545,6 +1086,7 @@ export interface components {
                 [key: string]: unknown;
             };
             publishRateLimitPerSecond: number | null;
+            endpointRateLimitPerSecond: number | null;
             createdAt: string;
             updatedAt: string;
         };
@@ -555,6 +1097,7 @@ export interface components {
                 [key: string]: unknown;
             };
             publishRateLimitPerSecond?: number | null;
+            endpointRateLimitPerSecond?: number | null;
         };
         RetryPolicyDto: {
             /** @default 8 */
@@ -574,6 +1117,19 @@ export interface components {
              * @default []
              */
             eventTypes?: string[];
+            /** @description the producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id */
+            uid?: string | null;
+            /**
+             * @description empty: every event; otherwise only events with a channel in common (events without channels are not sent here)
+             * @default []
+             */
+            channels?: string[];
+            /**
+             * @description names of the id, timestamp and signature headers: webhook-* (Standard Webhooks) or svix-* (receivers written against Svix)
+             * @default webhook
+             * @enum {string}
+             */
+            signatureHeaders?: "webhook" | "svix";
             /**
              * @description a disabled endpoint gets no new deliveries; its pending ones wait
              * @default false
@@ -605,11 +1161,45 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * @description payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it
+             * @default null
+             * @example {
+             *       "data": {
+             *         "amount": {
+             *           "$gte": 1000
+             *         }
+             *       },
+             *       "$eventType": {
+             *         "$startsWith": "invoice."
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description JSONata expression over {eventType, payload}: its result is the JSON body this endpoint receives (and what is signed). Evaluated at send time with a 50 ms limit and a 1 MiB output limit; a failure fails the attempt with error `transformation_failed: …`. At most 8192 characters; null removes it
+             * @default null
+             * @example {"type": eventType, "amount": payload.data.amount / 100}
+             */
+            transformation?: string | null;
+            /**
+             * @description hmac: a shared whsec_ secret, `v1,` signatures. ed25519: Herald signs with a private key it keeps and shows the public key (whpk_…) as the secret, `v1a,` signatures. Changing it on an existing endpoint is a rotation: the old secret keeps signing beside the new one for 24 h
+             * @default hmac
+             * @enum {string}
+             */
+            signing?: "hmac" | "ed25519";
+            /**
+             * @description deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)
+             * @default false
+             */
+            sendTraceparent?: boolean;
+            /**
              * @description http or https, no credentials, at most 2048 characters
              * @example https://example.com/webhooks
              */
             url: string;
-            /** @description whsec_ + base64 of 24-64 random bytes; generated when left out */
+            /** @description whsec_ + base64 of 24-64 random bytes; generated when left out (always generated for ed25519) */
             secret?: string;
         };
         RetryPolicyView: {
@@ -622,7 +1212,11 @@ export interface components {
             id: string;
             tenantId: string;
             url: string;
+            uid: string | null;
             description: string;
+            channels: string[];
+            /** @enum {string} */
+            signatureHeaders: "webhook" | "svix";
             eventTypes: string[];
             disabled: boolean;
             /** @enum {string|null} */
@@ -639,16 +1233,27 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            transformation: string | null;
+            /** @enum {string} */
+            signing: "hmac" | "ed25519";
+            sendTraceparent: boolean;
             createdAt: string;
             updatedAt: string;
-            /** @description shown on creation; later with GET …/secret */
+            /** @description shown on creation; later with GET …/secret. For ed25519, the public key (whpk_…) */
             secret: string;
         };
         EndpointView: {
             id: string;
             tenantId: string;
             url: string;
+            uid: string | null;
             description: string;
+            channels: string[];
+            /** @enum {string} */
+            signatureHeaders: "webhook" | "svix";
             eventTypes: string[];
             disabled: boolean;
             /** @enum {string|null} */
@@ -665,6 +1270,13 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            transformation: string | null;
+            /** @enum {string} */
+            signing: "hmac" | "ed25519";
+            sendTraceparent: boolean;
             createdAt: string;
             updatedAt: string;
         };
@@ -676,6 +1288,19 @@ export interface components {
              * @default []
              */
             eventTypes?: string[];
+            /** @description the producer's own id for the endpoint, unique in its tenant; usable in paths instead of the id */
+            uid?: string | null;
+            /**
+             * @description empty: every event; otherwise only events with a channel in common (events without channels are not sent here)
+             * @default []
+             */
+            channels?: string[];
+            /**
+             * @description names of the id, timestamp and signature headers: webhook-* (Standard Webhooks) or svix-* (receivers written against Svix)
+             * @default webhook
+             * @enum {string}
+             */
+            signatureHeaders?: "webhook" | "svix";
             /**
              * @description a disabled endpoint gets no new deliveries; its pending ones wait
              * @default false
@@ -706,13 +1331,90 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description payload filter: the event fans out here only when it holds. Paths nest (or use dots); a literal means $eq; operators $eq $neq $gt $gte $lt $lte $in $nin $exists $startsWith $and $or $not; `$eventType` tests the event type. At most 8 KiB, 8 levels, 256 clauses; null removes it
+             * @default null
+             * @example {
+             *       "data": {
+             *         "amount": {
+             *           "$gte": 1000
+             *         }
+             *       },
+             *       "$eventType": {
+             *         "$startsWith": "invoice."
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description JSONata expression over {eventType, payload}: its result is the JSON body this endpoint receives (and what is signed). Evaluated at send time with a 50 ms limit and a 1 MiB output limit; a failure fails the attempt with error `transformation_failed: …`. At most 8192 characters; null removes it
+             * @default null
+             * @example {"type": eventType, "amount": payload.data.amount / 100}
+             */
+            transformation?: string | null;
+            /**
+             * @description hmac: a shared whsec_ secret, `v1,` signatures. ed25519: Herald signs with a private key it keeps and shows the public key (whpk_…) as the secret, `v1a,` signatures. Changing it on an existing endpoint is a rotation: the old secret keeps signing beside the new one for 24 h
+             * @default hmac
+             * @enum {string}
+             */
+            signing?: "hmac" | "ed25519";
+            /**
+             * @description deliveries carry a W3C traceparent header continuing the event's trace (when Herald traces)
+             * @default false
+             */
+            sendTraceparent?: boolean;
             url?: string;
         };
         EndpointSecretView: {
-            /** @description the current signing secret (whsec_…) */
+            /** @description the current signing secret (whsec_…); for ed25519, the public key (whpk_…) */
             secret: string;
             /** @description after a rotation: until when the previous secret still signs beside it (both signatures sent); else null */
             previousSecretSignsUntil: string | null;
+        };
+        EventSampleDto: {
+            /** @example invoice.paid */
+            eventType: string;
+            /**
+             * @example {
+             *       "data": {
+             *         "amount": 1500
+             *       }
+             *     }
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        FilterTestView: {
+            matches: boolean;
+            /** @description the clause that failed; null when the filter matches */
+            reason: string | null;
+        };
+        TransformationTestDto: {
+            /** @example invoice.paid */
+            eventType: string;
+            /**
+             * @example {
+             *       "data": {
+             *         "amount": 1500
+             *       }
+             *     }
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description an expression to try before saving it; the endpoint's own when left out */
+            transformation?: string;
+        };
+        TransformationTestView: {
+            /** @description whether the transformation produced a body */
+            ok: boolean;
+            /** @description the body the endpoint would receive (the payload itself when it has no transformation) */
+            result?: Record<string, never>;
+            /** @description why it failed: what an attempt would log after `transformation_failed: ` */
+            error?: string;
         };
         PublishEventDto: {
             /** @example invoice.paid */
@@ -728,6 +1430,8 @@ export interface components {
              * @example customer_42
              */
             orderingKey?: string;
+            /** @description only endpoints with a channel in common get the event; endpoints without channels get every event */
+            channels?: string[];
         };
         PublishedEventView: {
             id: string;
@@ -743,12 +1447,14 @@ export interface components {
             id: string;
             eventType: string;
             idempotencyKey: string | null;
+            channels: string[] | null;
             createdAt: string;
         };
         EventWithPayloadView: {
             id: string;
             eventType: string;
             idempotencyKey: string | null;
+            channels: string[] | null;
             createdAt: string;
             payload: {
                 [key: string]: unknown;
@@ -762,7 +1468,7 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "succeeded" | "dead";
             attemptCount: number;
-            /** @description null when not scheduled (finished, or waiting for a disabled endpoint) */
+            /** @description null when not scheduled (finished, waiting for a disabled endpoint, or waiting for its turn in an ordered line: see waitingFor) */
             nextAttemptAt: string | null;
             lastStatusCode: number | null;
             lastError: string | null;
@@ -778,11 +1484,6 @@ export interface components {
             updatedAt: string;
         };
         BulkResendDto: {
-            /**
-             * @description which deliveries: `dead` is the dead-letter queue
-             * @enum {string}
-             */
-            status: "dead" | "pending" | "succeeded";
             endpointId?: string;
             /** @description exact event type */
             eventType?: string;
@@ -790,6 +1491,11 @@ export interface components {
             since?: string;
             /** @description ISO-8601; deliveries created before */
             until?: string;
+            /**
+             * @description which deliveries: `dead` is the dead-letter queue
+             * @enum {string}
+             */
+            status: "dead" | "pending" | "succeeded";
         };
         BulkResendView: {
             /** @description deliveries queued for a fresh attempt now (at most 1000) */
@@ -807,11 +1513,19 @@ export interface components {
             durationMs: number;
             /** @description null when no response arrived */
             statusCode: number | null;
-            /** @description the first 4 KiB */
+            /** @description the first 4 KiB of the body: as text when it was valid UTF-8 without NUL, else base64 (see responseBodyEncoding) */
             responseBody: string | null;
+            /**
+             * @description how responseBody is kept: utf8 text, or base64 of the bytes (binary, gzip, NUL bytes, invalid UTF-8); null without a body
+             * @enum {string|null}
+             */
+            responseBodyEncoding: "utf8" | "base64" | null;
+            /** @description response headers (at most 8 KiB of them) */
             responseHeaders: {
                 [key: string]: string;
             } | null;
+            /** @description names of responseHeaders whose values are base64 of their bytes (they held control characters) */
+            responseHeadersBase64: string[];
             /** @description null, or timeout, connection_refused, connection_reset, dns, tls, blocked_address, too_many_redirects, or a message */
             error: string | null;
         };
@@ -842,6 +1556,8 @@ export interface components {
             dead: number;
             /** @description pending deliveries whose next attempt is scheduled in the future (retries and rate-limit waits) */
             scheduled: number;
+            /** @description pending deliveries of an ordered endpoint waiting for the one before them in their line (not scheduled yet) */
+            waitingInLine: number;
         };
         AttemptWindowView: {
             attempts: number;
@@ -1020,6 +1736,50 @@ export interface components {
             contentType: string | null;
             bodyBytes: number;
         };
+        CreateReplayDto: {
+            /**
+             * @description ISO-8601: deliveries (or, with missing, events) created since then
+             * @example 2026-11-01T00:00:00Z
+             */
+            since: string;
+            /** @description ISO-8601, exclusive; defaults to the time of the request */
+            until?: string;
+            /** @description only this endpoint's deliveries; required with missing */
+            endpointId?: string;
+            /** @description only these event types (a trailing .* matches a prefix); all when left out */
+            eventTypes?: string[];
+            /**
+             * @description which deliveries to resend: dead, failed (still retrying after a failure), succeeded
+             * @default [
+             *       "dead",
+             *       "failed"
+             *     ]
+             */
+            status?: ("dead" | "failed" | "succeeded")[];
+            /** @description true: instead of resending, create deliveries for the events of the window that the endpoint (endpointId) subscribes to now but never got: published while it was disabled, before it existed, or while its filter excluded them */
+            missing?: boolean;
+        };
+        ReplayView: {
+            id: string;
+            /** @enum {string} */
+            status: "running" | "done" | "cancelled" | "failed";
+            /** @description candidates counted at creation; equals done once the replay is done */
+            total: number;
+            /** @description candidates handled so far */
+            done: number;
+            /** @description deliveries resent or created so far */
+            queued: number;
+            since: string;
+            until: string;
+            endpointId: string | null;
+            eventTypes: string[] | null;
+            statuses: string[];
+            missing: boolean;
+            error: string | null;
+            createdAt: string;
+            updatedAt: string;
+            finishedAt: string | null;
+        };
         CreatePortalSessionDto: {
             /**
              * @description read: every read route; manage-endpoints: create, edit, delete endpoints, send test events; view-secrets: reveal signing secrets; rotate-secrets; resend: resend, recover and bulk resend
@@ -1073,6 +1833,71 @@ export interface components {
             endpointIds: string[] | null;
             /** @description when a portal link stops working */
             expiresAt: string | null;
+        };
+        CreateEventTypeDto: {
+            /** @default  */
+            description?: string;
+            /** @description JSON Schema, draft 2020-12 (or draft-07 when its $schema says so) */
+            schema?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description an example payload; must validate against the schema */
+            example?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default false */
+            deprecated?: boolean;
+            /**
+             * @description archived types stay usable (endpoints may still name them) but are hidden from lists by default
+             * @default false
+             */
+            archived?: boolean;
+            /**
+             * @description check every published payload of this type against the schema (422 when it fails), even when HERALD_VALIDATE_EVENTS is off
+             * @default false
+             */
+            validate?: boolean;
+            /** @example invoice.paid */
+            name: string;
+        };
+        EventTypeView: {
+            name: string;
+            description: string;
+            schema: {
+                [key: string]: unknown;
+            } | null;
+            example: {
+                [key: string]: unknown;
+            } | null;
+            deprecated: boolean;
+            archived: boolean;
+            validate: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        UpdateEventTypeDto: {
+            /** @default  */
+            description?: string;
+            /** @description JSON Schema, draft 2020-12 (or draft-07 when its $schema says so) */
+            schema?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description an example payload; must validate against the schema */
+            example?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default false */
+            deprecated?: boolean;
+            /**
+             * @description archived types stay usable (endpoints may still name them) but are hidden from lists by default
+             * @default false
+             */
+            archived?: boolean;
+            /**
+             * @description check every published payload of this type against the schema (422 when it fails), even when HERALD_VALIDATE_EVENTS is off
+             * @default false
+             */
+            validate?: boolean;
         };
     };
     responses: never;
@@ -1179,7 +2004,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1247,7 +2090,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1314,7 +2175,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1379,7 +2258,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1450,7 +2347,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1515,7 +2430,109 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    ApiKeysController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1591,7 +2608,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1663,7 +2698,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1731,7 +2784,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1797,7 +2868,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1869,7 +2958,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1937,7 +3044,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2005,7 +3130,207 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EndpointsController_testFilter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventSampleDto"];
+            };
+        };
+        responses: {
+            /** @description whether the endpoint's filter holds for this event, and which clause fails if not */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilterTestView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EndpointsController_testTransformation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransformationTestDto"];
+            };
+        };
+        responses: {
+            /** @description the body the endpoint would receive for this event, or why the transformation fails */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransformationTestView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2086,7 +3411,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2170,6 +3513,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
             /** @description above the tenant's publishRateLimitPerSecond; see Retry-After */
             429: {
                 headers: {
@@ -2179,7 +3531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2252,7 +3604,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,7 +3690,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2406,7 +3794,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2477,7 +3883,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2545,7 +3969,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2615,7 +4057,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2684,7 +4144,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2750,7 +4228,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2822,7 +4318,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2895,7 +4409,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2967,7 +4499,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3039,7 +4589,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3225,6 +4793,267 @@ export interface operations {
             };
         };
     };
+    ReplaysController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReplayDto"];
+            };
+        };
+        responses: {
+            /** @description accepted: the replay runs in the background, page by page; follow it with GET …/replays/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    ReplaysController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                replayId: string;
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    ReplaysController_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                replayId: string;
+                /** @description the tenant id (tnt_…) or its uid */
+                tenantId: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description stops after the page in progress; 409 if it is not running */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
     PortalSessionsController_list: {
         parameters: {
             query?: {
@@ -3290,7 +5119,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3362,7 +5209,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3428,7 +5293,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3492,7 +5375,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorView"];
                 };
             };
-            /** @description PostgreSQL is unreachable; nothing was stored; retry */
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3500,6 +5401,1214 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorView"];
                 };
+            };
+        };
+    };
+    EventTypesController_list: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description opaque cursor from the previous page's `nextCursor` */
+                cursor?: string;
+                /** @description include archived types */
+                includeArchived?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventTypeDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a type of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description invalid input: every bad field is named in details; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description no key, or a wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description a tenant key on an admin-only route, or a portal link without the route's capability */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description unknown id, or another tenant's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request body is larger than the route allows (HERALD_MAX_BODY_BYTES; publishing: HERALD_MAX_PAYLOAD_BYTES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description the request asks for more than a configured limit allows; the field and the setting are named; retrying cannot succeed (no Retry-After) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+            /** @description PostgreSQL is unreachable, or (publishing) this process is overloaded past HERALD_PUBLISH_QUEUE_LIMIT; nothing was stored; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    SvixApplicationsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_portalAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixApplicationsController_expireAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixHealthController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_headers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_setHeaders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_patchHeaders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_recover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEndpointsController_sendExample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_expunge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_attemptsByEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_attemptsByMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_attempt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+                attemptId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_expungeAttempt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+                attemptId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_destinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_attemptedMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixMessagesController_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+                msgId: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    SvixEventTypesController_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
