@@ -9,7 +9,8 @@ import { parseTime } from '../common/time';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishEventDto } from './dto/event.dto';
 import { EventPayloadValidator } from '../event-types/event-payload-validator';
-import { EventPublisher, NewEvent, PublishedEvent } from './event-publisher';
+import { EventPublisher } from './event-publisher';
+import { NewEvent, PublishedEvent } from './publish-writes';
 import { HeraldEvent } from './event.entity';
 import { PublishRateLimit } from './publish-rate-limit';
 
