@@ -212,8 +212,11 @@ export class EventPublisher {
    * One commit; undefined (nothing written) when a cached endpoint list turned out stale. With `holdLists` (the last
    * try, when endpoints keep changing under a tenant: many created at once while publishing), the transaction first
    * takes the tenants' rows FOR SHARE, which holds off every endpoint change of theirs (its trigger updates the tenant
-   * row) until the commit, then reads the lists afresh: they cannot turn stale. Rare, so its Redis call (rate-limit
-   * slots, in fanOut) inside the transaction is accepted here.
+   * row) until the commit, then reads the lists afresh: they cannot turn stale.
+   *
+   * No Redis call runs inside a transaction (it would hold the transaction's locks for as long as Redis takes): the
+   * deliveries fanned out inside one are written without send slots, and the worker reserves those of a rate-limited
+   * endpoint when it takes them.
    */
   private async commitOnce(events: NewEvent[], versions: Map<string, string>, spans: GroupSpans | null, holdLists = false): Promise<PublishedEvent[] | undefined> {
     const now = new Date();
@@ -260,6 +263,7 @@ export class EventPublisher {
       toEnqueue(deliveries);
     } else {
       const deliveries = await this.fanOut(rows, now, versions);
+      await this.reserveSlots(deliveries);
       // Deliveries to ordered endpoints take their places in a statement of their own, in the same transaction (the
       // one-statement publish stays as it was for everything else).
       if (deliveries.length <= DELIVERY_INSERT_ROWS && !deliveries.some(lined)) {
@@ -291,8 +295,8 @@ export class EventPublisher {
   }
 
   /**
-   * One delivery per enabled endpoint that subscribes, for each row to be written; their send slots when
-   * throttled. `versions` collects the version of each tenant's endpoint list used.
+   * One delivery per enabled endpoint that subscribes, for each row to be written. `versions` collects the version
+   * of each tenant's endpoint list used.
    */
   private async fanOut(rows: Row[], now: Date, versions: Map<string, string>, fresh = false): Promise<NewDelivery[]> {
     const deliveries: NewDelivery[] = [];
@@ -310,7 +314,6 @@ export class EventPublisher {
         deliveries.push({ id: newId('dlv'), tenantId: row.event.tenantId, eventId: row.id, endpoint, eventType: row.event.eventType, orderingKey: row.event.orderingKey ?? null });
       }
     }
-    await this.reserveSlots(deliveries);
     return deliveries;
   }
 

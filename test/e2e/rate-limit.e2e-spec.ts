@@ -92,6 +92,21 @@ describe('per-endpoint limits and health, two workers', () => {
     expect(deliveries.every((d: any) => d.attemptCount === 1 && d.status === 'succeeded')).toBe(true);
   });
 
+  it('holds the rate for events published with idempotency keys too (their slots are reserved by the worker, not inside the publishing transaction)', async () => {
+    const r = await receiver();
+    const tenant = await createTenant(api());
+    const endpoint = await createEndpoint(api(), tenant.id, { url: r.url, rateLimitPerSecond: 10 });
+
+    const publishedAt = Date.now();
+    const res = await api().post(`/v1/tenants/${tenant.id}/events/batch`, { events: Array.from({ length: 30 }, (_, i) => ({ eventType: 'rl.keyed', idempotencyKey: `k-${i}`, payload: { i } })) });
+    expect(res.status).toBe(202);
+
+    await waitFor('all 30 succeeded', async () => (await cluster.sql(`SELECT 1 FROM deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [endpoint.id])).length === 30, 30_000);
+    expect(r.received).toHaveLength(30);
+    expect(earlierThanSlots(r.received.map((x) => x.at), publishedAt, 10)).toEqual([]);
+    expect((await attemptsPerDelivery(endpoint.id)).map((p) => p.n)).toEqual(Array(30).fill(1));
+  });
+
   it('keeps at most maxInFlight requests open at once', async () => {
     const r = (await receiver()).always({ status: 200, delayMs: 500 });
     const tenant = await createTenant(api());
