@@ -13,7 +13,7 @@ const { summarize } = require('./lib');
  * waits in a queue, and its latency runs from its scheduled time. `makeBody(i, publishTimeWallMs)` builds
  * request i. Returns achieved rate, latency (ms), statuses, errors, and (collectIds) the `id` of every 2xx.
  */
-function openLoop({ origin, path, rate, durationMs, headers, makeBody, connections = 32, collectIds = false }) {
+function openLoop({ origin, path, rate, durationMs, headers, makeBody, connections = 32, collectIds = false, giveUpAfterMs = null }) {
   const { hostname, port } = new URL(origin);
   const head = `POST ${path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\nconnection: keep-alive\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -134,8 +134,15 @@ function openLoop({ origin, path, rate, durationMs, headers, makeBody, connectio
       else queue.push(job);
     }
     if (sent < total) setTimeout(tick, 1);
+    else if (giveUpAfterMs !== null) setTimeout(giveUp, Math.max(0, t0 + durationMs + giveUpAfterMs - performance.now()));
   };
   setTimeout(tick, 20);
+
+  // A step that fell behind would otherwise run on for as long as the backlog takes (minutes when the system
+  // collapsed): past the grace, the requests not yet sent count as failed and the step ends with those in flight.
+  const giveUp = () => {
+    for (let job = queue.shift(); job; job = queue.shift()) complete(job, 0, null, 'not sent: the step was over');
+  };
 
   return finished.then(() => {
     for (const conn of sockets) {

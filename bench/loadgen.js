@@ -14,6 +14,8 @@ function bodyMaker(spec) {
 }
 
 const say = (text) => process.send({ log: text });
+/** A knee step that falls behind gives up its unsent requests this long after its schedule ends (it failed anyway). */
+const KNEE_GRACE_MS = 5000;
 let bull = null;
 
 const COMMANDS = {
@@ -21,7 +23,7 @@ const COMMANDS = {
   closed: (m) => closedLoop(m.load),
   /** The knee of an HTTP route: open loop at rising rates, each for stepMs. */
   knee: (m) =>
-    findKnee((rate) => openLoop({ ...m.load, rate, durationMs: m.stepMs, makeBody: bodyMaker(m.load.body) }), { ...m.knee, log: say }),
+    findKnee((rate) => openLoop({ ...m.load, rate, durationMs: m.stepMs, giveUpAfterMs: KNEE_GRACE_MS, makeBody: bodyMaker(m.load.body) }), { ...m.knee, log: say }),
   pgInsert: (m) => ceilings.pgInsert(m.args),
   attemptWrite: (m) => ceilings.attemptWrite(m.args),
   bull: (m) => ceilings.bull(m.args),
