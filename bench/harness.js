@@ -241,13 +241,12 @@ async function startApi(ctx) {
     await Promise.all([poster(), poster(), poster(), poster()]);
     return deliveries;
   };
-  /** Jobs waiting or running in the delivery queues, all shards (delayed ones cost nothing until due). */
+  /** The delivery queues' key prefixes: both lanes (live, bulk) of every shard. */
+  ctx.queueNames = () => Array.from({ length: ctx.P.shards }, (_, i) => [`${ctx.PREFIX}:{deliveries.${i}}`, `${ctx.PREFIX}:{deliveries.${i}}.bulk`]).flat();
+  /** Jobs waiting or running in the delivery queues, all shards and lanes (delayed ones cost nothing until due). */
   ctx.queued = async () => {
     let n = 0;
-    for (let i = 0; i < ctx.P.shards; i++) {
-      const q = `${ctx.PREFIX}:{deliveries.${i}}`;
-      n += (await ctx.redis.llen(`${q}:wait`)) + (await ctx.redis.llen(`${q}:active`));
-    }
+    for (const q of ctx.queueNames()) n += (await ctx.redis.llen(`${q}:wait`)) + (await ctx.redis.llen(`${q}:active`));
     return n;
   };
   /** Deletes the endpoints (their deliveries are dropped by the worker) and waits for the queues to empty. */

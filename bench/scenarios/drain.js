@@ -20,7 +20,7 @@ module.exports = {
     if (queued !== P.drain) ctx.fail(`drain: ${queued} deliveries created for ${P.drain} events`);
     const waiting = async () => {
       let n = 0;
-      for (let i = 0; i < P.shards; i++) n += await ctx.redis.llen(`${ctx.PREFIX}:{deliveries.${i}}:wait`);
+      for (const q of ctx.queueNames()) n += await ctx.redis.llen(`${q}:wait`);
       return n;
     };
     await waitFor(`${P.drain} jobs in Redis`, async () => (await waiting()) >= P.drain, 20000).catch((e) => ctx.fail(`drain: ${e.message}`));

@@ -23,7 +23,7 @@ module.exports = {
     };
     const waiting = async () => {
       let n = 0;
-      for (let i = 0; i < P.shards; i++) n += await ctx.redis.llen(`${ctx.PREFIX}:{deliveries.${i}}:wait`);
+      for (const q of ctx.queueNames()) n += await ctx.redis.llen(`${q}:wait`);
       return n;
     };
     const drainOnce = async (label, env) => {

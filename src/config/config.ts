@@ -29,6 +29,10 @@ export interface HeraldConfig {
   workerConcurrency: number;
   /** Jobs each shard's consumer takes at once (claiming and planning; sends run on under workerConcurrency). */
   workerFetchConcurrency: number;
+  /** The same for each shard's bulk lane (replays, re-offers, bursts): fewer, so a burst takes less of the worker's time to fetch. */
+  workerBulkFetchConcurrency: number;
+  /** HERALD_BULK_THRESHOLD: more jobs than this for one endpoint in one enqueue go to its shard's bulk lane. */
+  bulkThreshold: number;
   /**
    * HERALD_WORKER_HOLD_MAX: jobs a worker process takes from the queues beyond its budget and holds, waiting for a
    * place (so one endpoint's backlog does not block its shard); past it, the shard's consumer waits.
@@ -273,6 +277,8 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
     workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
     workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
+    workerBulkFetchConcurrency: int(env, 'HERALD_WORKER_BULK_FETCH_CONCURRENCY', 8, 1, 1000),
+    bulkThreshold: int(env, 'HERALD_BULK_THRESHOLD', 50, 1, 1_000_000),
     workerHoldMax: int(env, 'HERALD_WORKER_HOLD_MAX', 20_000, 0, 1_000_000),
     shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),
     allowPrivateNetworks,

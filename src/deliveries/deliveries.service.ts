@@ -151,7 +151,7 @@ export class DeliveriesService {
       [delivery.id, tenant.id],
     );
     const row = rows[0];
-    if (row && !row.in_flight) await this.scheduler.dispatchNow([{ deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: row.attempt_count + 1 }]);
+    if (row && !row.in_flight) await this.scheduler.dispatchNow([{ deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: row.attempt_count + 1 }], 'resend');
     return this.view(tenant, id);
   }
 

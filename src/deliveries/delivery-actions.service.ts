@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
@@ -8,7 +8,7 @@ import { newId } from '../common/ids';
 import { parseTime } from '../common/time';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
-import { DELIVERY_QUEUES, DeliveryQueues, EnqueueItem, deliveryJobId, enqueueDeliveries, shardOf } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { Tenant } from '../tenants/tenant.entity';
 import { AttemptRequestView, BULK_RESEND_MAX, BulkResendDto, BulkResendView, SendExampleDto, SentExampleView } from './dto/delivery-actions.dto';
 import { buildWebhookRequest } from './webhook-request';
@@ -19,12 +19,10 @@ const HIDDEN = '(set on the endpoint, hidden)';
 /** Operator actions on many deliveries at once, and test sends: rows first, then the queue (the sweeper covers a lost enqueue). */
 @Injectable()
 export class DeliveryActionsService {
-  private readonly logger = new Logger(DeliveryActionsService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly endpoints: EndpointsService,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
     @Inject(CONFIG) private readonly config: HeraldConfig,
   ) {}
 
@@ -62,7 +60,9 @@ export class DeliveryActionsService {
        RETURNING d.id, d.endpoint_id, d.attempt_count, (SELECT count(*) FROM picked) > ${BULK_RESEND_MAX} AS more`,
       params,
     );
-    await this.dispatchNow(rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), dto.status === 'pending');
+    const items = rows.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 }));
+    // A pending delivery's retry may already wait in the queue under the same job id: promoted (see dispatchNow).
+    await (dto.status === 'pending' ? this.scheduler.dispatchNow(items, 'resend') : this.scheduler.dispatch(items, 'resend'));
     return { count: rows.length, more: Boolean((rows[0] as unknown as { more?: boolean } | undefined)?.more) };
   }
 
@@ -92,7 +92,7 @@ export class DeliveryActionsService {
       // Deleted between the look-up and the insert: nothing is kept.
       if (!inserted.length) throw new NotFoundError('endpoint', endpoint.id);
     });
-    await this.dispatchNow([{ deliveryId, endpointId: endpoint.id, attempt: 1 }], false);
+    await this.scheduler.dispatch([{ deliveryId, endpointId: endpoint.id, attempt: 1 }], 'example');
     return { id: eventId, eventType, createdAt: createdAt.toISOString(), deliveryCount: 1, deliveryId };
   }
 
@@ -123,20 +123,5 @@ export class DeliveryActionsService {
     // The endpoint's own headers often carry credentials: named, never shown.
     for (const name of Object.keys(endpoint.headers ?? {})) if (name.toLowerCase() in request.headers || name in request.headers) request.headers[name] = HIDDEN;
     return { url: request.url, headers: request.headers, body: request.body };
-  }
-
-  /** Queues the attempts now; a pending delivery's retry may already wait in the queue under the same job id: promoted. */
-  private async dispatchNow(items: EnqueueItem[], promote: boolean): Promise<void> {
-    if (!items.length) return;
-    try {
-      await enqueueDeliveries(this.queues, items);
-      if (!promote) return;
-      for (const item of items) {
-        const job = await this.queues[shardOf(item.endpointId, this.queues.length)].getJob(deliveryJobId(item.deliveryId, item.attempt));
-        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-      }
-    } catch (error) {
-      this.logger.warn(`enqueue failed, the sweeper will retry: ${(error as Error).message}`);
-    }
   }
 }

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type { Job } from 'bull';
+import type { Job, Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, isLegacyJob, readJob } from '../queues/delivery-queues';
@@ -7,9 +7,11 @@ import { DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 
 /**
- * The Bull adapter: consumes this worker's shards and hands each job to DeliveryWorker. A shard's consumer
+ * The Bull adapter: consumes both lanes of this worker's shards and hands each job to DeliveryWorker. Both lanes
+ * feed the same budget (and the same held jobs), so fairness between endpoints stays the budget's; the bulk lane
+ * is fetched with fewer at a time, so a burst takes less of the process than live traffic. A lane's consumer
  * takes a few jobs at a time (claiming is quick, and a job completes once its attempt is under way), so an idle
- * shard costs one blocking read per Bull drain delay; how many attempts run at once is the worker's budget,
+ * lane costs one blocking read per Bull drain delay; how many attempts run at once is the worker's budget,
  * shared by every shard. A job fails only when it could not be looked at (PostgreSQL unreachable): Bull then
  * offers it again, and the sweeper is the backstop.
  */
@@ -26,10 +28,17 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     const shards = this.config.workerShards;
+    const handle = (job: Job<DeliveryJob>) => this.handle(job.data);
     for (const shard of shards) {
-      void this.queues[shard].process(this.config.workerFetchConcurrency, (job: Job<DeliveryJob>) => this.handle(job.data));
+      void this.queues[shard].live.process(this.config.workerFetchConcurrency, handle);
+      void this.queues[shard].bulk.process(this.config.workerBulkFetchConcurrency, handle);
     }
-    this.logger.log(`consuming shards ${shards.join(',')}: up to ${this.config.workerConcurrency} attempts at once`);
+    this.logger.log(`consuming shards ${shards.join(',')} (live and bulk lanes): up to ${this.config.workerConcurrency} attempts at once`);
+  }
+
+  /** The queues this worker consumes: both lanes of each of its shards. */
+  private consumed(): Queue<DeliveryJob>[] {
+    return this.config.workerShards.flatMap((shard) => [this.queues[shard].live, this.queues[shard].bulk]);
   }
 
   private async handle(data: unknown): Promise<void> {
@@ -50,7 +59,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   /** Stops taking jobs at once (also called by the signal handler, before Nest's hooks run one module after another). */
   stopTaking(): void {
     this.worker.stopTaking();
-    for (const shard of this.config.workerShards) void this.queues[shard].pause(true, true).catch(() => undefined);
+    for (const queue of this.consumed()) void queue.pause(true, true).catch(() => undefined);
   }
 
   /**
@@ -60,7 +69,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
    * queue quits the connections all share.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const queues = this.config.workerShards.map((shard) => this.queues[shard]);
+    const queues = this.consumed();
     const started = Date.now();
     await Promise.all(queues.map((queue) => queue.pause(true, true).catch(() => undefined)));
     await this.worker.drain(this.config.shutdownGraceMs);

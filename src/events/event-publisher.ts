@@ -356,6 +356,6 @@ export class EventPublisher {
    * sweeper enqueues them from PostgreSQL. A crash here loses nothing for the same reason.
    */
   private enqueueAfterCommit(items: EnqueueItem[]): Promise<void> {
-    return this.scheduler.dispatch(items);
+    return this.scheduler.dispatch(items, 'publish');
   }
 }

@@ -94,11 +94,11 @@ export class MetricsService {
   });
 
   // Filled at scrape time by QueueGauges and DeliveryGauges.
-  readonly queueDepth = new Gauge({ name: 'herald_queue_depth', help: 'jobs per delivery shard and state', labelNames: ['shard', 'state'], registers: [this.registry] });
+  readonly queueDepth = new Gauge({ name: 'herald_queue_depth', help: 'jobs per delivery shard, lane (live, bulk) and state', labelNames: ['shard', 'lane', 'state'], registers: [this.registry] });
   readonly queueOldestJobAge = new Gauge({
     name: 'herald_queue_oldest_job_age_seconds',
-    help: 'how long the oldest job ready to run in each shard has waited (0 when none waits)',
-    labelNames: ['shard'],
+    help: 'how long the oldest job ready to run in each shard and lane has waited (0 when none waits)',
+    labelNames: ['shard', 'lane'],
     registers: [this.registry],
   });
   readonly backlog = new Gauge({ name: 'herald_backlog_deliveries', help: 'pending deliveries (PostgreSQL), including those waiting for a retry', labelNames: ['tenant', 'endpoint'], registers: [this.registry] });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bull';
+import { LANES } from '../queues/delivery-lanes';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues } from '../queues/delivery-queues';
 import { MetricsService } from './metrics.service';
 
@@ -12,9 +13,9 @@ export function readySince(job: Pick<Job, 'timestamp' | 'opts'>): number {
 }
 
 /**
- * Queue depth and oldest job age per shard, read from Bull at scrape time: the job counts, the oldest
+ * Queue depth and oldest job age per shard and lane, read from Bull at scrape time: the job counts, the oldest
  * waiting job (the tail of the wait list) and the earliest delayed job (due but not yet promoted when no
- * worker runs). Three small Redis calls per shard.
+ * worker runs). Three small Redis calls per lane of each shard.
  */
 @Injectable()
 export class QueueGauges {
@@ -25,15 +26,16 @@ export class QueueGauges {
 
   async refresh(now = Date.now()): Promise<void> {
     const deadline = new Promise<null>((resolve) => setTimeout(() => resolve(null), SCRAPE_BUDGET_MS).unref());
+    const lanes = this.queues.flatMap((shardQueues, shard) => LANES.map((lane) => ({ queue: shardQueues[lane], labels: { shard: String(shard), lane } })));
     await Promise.all(
-      this.queues.map(async (queue, shard) => {
+      lanes.map(async ({ queue, labels }) => {
         const read = Promise.all([queue.getJobCounts(), queue.getWaiting(0, 0), queue.getDelayed(0, 0)]).catch(() => null);
         const result = await Promise.race([read, deadline]);
         if (!result) return;
         const [counts, waiting, delayed] = result;
-        for (const [state, n] of Object.entries(counts)) this.metrics.queueDepth.set({ shard: String(shard), state }, n as number);
+        for (const [state, n] of Object.entries(counts)) this.metrics.queueDepth.set({ ...labels, state }, n as number);
         const ready = [...waiting, ...delayed].filter((j): j is Job<DeliveryJob> => !!j).map(readySince).filter((t) => t <= now);
-        this.metrics.queueOldestJobAge.set({ shard: String(shard) }, ready.length ? (now - Math.min(...ready)) / 1000 : 0);
+        this.metrics.queueOldestJobAge.set(labels, ready.length ? (now - Math.min(...ready)) / 1000 : 0);
       }),
     );
   }

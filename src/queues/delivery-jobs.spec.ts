@@ -1,20 +1,22 @@
 import type { JobOptions } from 'bull';
+import { Lane } from './delivery-lanes';
 import { DeliveryJob, DeliveryQueues, deferDelivery, deliveryJobId, enqueueDeliveries, readJob, shardOf } from './delivery-queues';
 
-/** A stand-in for the shard queues that records what is added, and keeps the first job of an id as Bull does. */
+/** A stand-in for the shard queues that records what is added, and keeps the first job of an id in a queue as Bull does. */
 function fakeQueues(shards: number, { bulkDrops = 0 } = {}) {
-  const added: { shard: number; data: DeliveryJob; opts: JobOptions }[] = [];
+  const added: { shard: number; lane: Lane; data: DeliveryJob; opts: JobOptions }[] = [];
   let dropping = bulkDrops;
-  const queues = Array.from({ length: shards }, (_, shard) => {
+  const queue = (shard: number, lane: Lane) => {
     const add = async (data: DeliveryJob, opts: JobOptions) => {
-      if (!added.some((a) => a.opts.jobId === opts.jobId)) added.push({ shard, data, opts });
+      if (!added.some((a) => a.shard === shard && a.lane === lane && a.opts.jobId === opts.jobId)) added.push({ shard, lane, data, opts });
       return { id: opts.jobId };
     };
     // As Bull's addBulk does when a command of its MULTI fails (NOSCRIPT on a mended cluster node): no error, no id.
     const addBulk = async (jobs: { data: DeliveryJob; opts: JobOptions }[]) =>
       Promise.all(jobs.map(async (j) => (dropping-- > 0 ? { id: undefined } : add(j.data, j.opts))));
     return { add, addBulk };
-  });
+  };
+  const queues = Array.from({ length: shards }, (_, shard) => ({ live: queue(shard, 'live'), bulk: queue(shard, 'bulk') }));
   return { queues: queues as unknown as DeliveryQueues, added };
 }
 
@@ -53,6 +55,7 @@ describe('deferDelivery', () => {
     expect(added).toEqual([
       {
         shard: shardOf(endpointId, 4),
+        lane: 'live',
         data: { v: 1, deliveryId: 'dlv_1', endpointId, attempt: 3, deferral: 1, slotAt: 1_000_000 },
         opts: expect.objectContaining({ jobId: 'dlv_1:3:s1', delay: 1500 }),
       },
@@ -87,9 +90,28 @@ describe('deferDelivery', () => {
 describe('enqueueDeliveries', () => {
   it('adds again, one by one, the jobs a bulk add came back without', async () => {
     const { queues, added } = fakeQueues(1, { bulkDrops: 2 });
-    const items = [1, 2, 3, 4].map((n) => ({ deliveryId: `dlv_${n}`, endpointId: 'ep_1', attempt: 1 }));
+    const items = [1, 2, 3, 4].map((n) => ({ deliveryId: `dlv_${n}`, endpointId: 'ep_1', attempt: 1, lane: 'live' as const }));
     await enqueueDeliveries(queues, items);
     expect(added.map((a) => a.opts.jobId).sort()).toEqual(items.map((i) => deliveryJobId(i.deliveryId, 1)).sort());
+  });
+
+  it("puts each job in its lane of its endpoint's shard, the same job id in either lane", async () => {
+    const { queues, added } = fakeQueues(4);
+    const endpointId = 'ep_01JTESTENDPOINT0000000000';
+    const shard = shardOf(endpointId, 4);
+    await enqueueDeliveries(queues, [
+      { deliveryId: 'dlv_1', endpointId, attempt: 2, lane: 'live' },
+      { deliveryId: 'dlv_2', endpointId, attempt: 1, lane: 'bulk' },
+    ]);
+    // The sweeper's re-offer of an attempt still waiting in the live lane: a second job, in the bulk lane (the claim
+    // in PostgreSQL lets one of them through); a second re-offer adds nothing.
+    await enqueueDeliveries(queues, [{ deliveryId: 'dlv_1', endpointId, attempt: 2, lane: 'bulk' }]);
+    await enqueueDeliveries(queues, [{ deliveryId: 'dlv_1', endpointId, attempt: 2, lane: 'bulk' }]);
+    expect(added.map((a) => [a.shard, a.lane, a.opts.jobId])).toEqual([
+      [shard, 'live', 'dlv_1:2'],
+      [shard, 'bulk', 'dlv_2:1'],
+      [shard, 'bulk', 'dlv_1:2'],
+    ]);
   });
 });
 });

@@ -1,3 +1,4 @@
+import { keySlot } from '../redis/key-slot';
 import { deliveryQueueName, shardOf } from './delivery-queues';
 
 describe('shardOf', () => {
@@ -10,5 +11,16 @@ describe('shardOf', () => {
 
   it('names queues with a Redis Cluster hash tag', () => {
     expect(deliveryQueueName(3)).toBe('{deliveries.3}');
+    expect(deliveryQueueName(3, 'live')).toBe('{deliveries.3}');
+    expect(deliveryQueueName(3, 'bulk')).toBe('{deliveries.3}.bulk');
+  });
+
+  it("keeps both lanes of a shard in its slot, Bull's keys included", () => {
+    for (let shard = 0; shard < 16; shard++) {
+      const slot = keySlot(deliveryQueueName(shard));
+      expect(keySlot(`herald:${deliveryQueueName(shard, 'bulk')}:wait`)).toBe(slot);
+      expect(keySlot(`herald:${deliveryQueueName(shard, 'bulk')}:dlv_1:1:lock`)).toBe(slot);
+      expect(keySlot(`herald:${deliveryQueueName(shard, 'live')}:delayed`)).toBe(slot);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { JobOptions, Queue } from 'bull';
+import { Lane } from './delivery-lanes';
 
 /**
  * The job catalogue. Herald has one kind of job: "attempt this delivery". Jobs carry ids only (and, for an
@@ -55,11 +56,17 @@ export function readJob(data: unknown, legacyEndpointId?: string): DeliveryJob |
 }
 
 export const DELIVERY_QUEUES = Symbol('DeliveryQueues');
-export type DeliveryQueues = Queue<DeliveryJob>[];
+/** A shard's two queues (see delivery-lanes.ts). */
+export type ShardQueues = Record<Lane, Queue<DeliveryJob>>;
+/** Indexed by shard. */
+export type DeliveryQueues = ShardQueues[];
 
-/** The hash tag keeps every key of one shard on one Redis Cluster node. */
-export function deliveryQueueName(shard: number): string {
-  return `{deliveries.${shard}}`;
+/**
+ * The hash tag keeps every key of one shard, both lanes, on one Redis Cluster node (in one slot). The live lane
+ * keeps the name the shard always had, so a rolling deploy still drains the jobs queued before lanes existed.
+ */
+export function deliveryQueueName(shard: number, lane: Lane = 'live'): string {
+  return lane === 'live' ? `{deliveries.${shard}}` : `{deliveries.${shard}}.bulk`;
 }
 
 /** FNV-1a: an endpoint always maps to the same shard. */
@@ -112,11 +119,16 @@ export interface EnqueueItem {
   released?: boolean;
 }
 
+/** An item with the lane the scheduler chose for it. */
+export interface RoutedItem extends EnqueueItem {
+  lane: Lane;
+}
+
 /** How much before its reserved slot a job is run; the worker waits out the rest just before sending. */
 export const SLOT_LEAD_MS = 40;
 
 /**
- * Adds jobs grouped by shard: one `addBulk` per shard (its scripts written in one MULTI, one round trip), then each
+ * Adds jobs grouped by queue (shard and lane): one `addBulk` per queue (its scripts written in one MULTI, one round trip), then each
  * job the EXEC reply did not add is added again alone. addBulk inside MULTI loses jobs in silence on two faults:
  * Bull ignores the per-command errors of the EXEC reply (such a job comes back without an id), and ioredis marks a
  * connection as holding a script as soon as it writes the EVAL, so when that first EVAL fails (a restarted cluster
@@ -126,8 +138,8 @@ export const SLOT_LEAD_MS = 40;
  * re-sends a NOSCRIPT as EVAL there, which also mends the connection for the next MULTI. (A job id that exists
  * already comes back with its id: Bull keeps the first, as the sweeper's re-offers expect.)
  */
-export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueItem[]): Promise<void> {
-  const byShard = new Map<number, { data: DeliveryJob; opts: JobOptions }[]>();
+export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedItem[]): Promise<void> {
+  const byQueue = new Map<Queue<DeliveryJob>, { data: DeliveryJob; opts: JobOptions }[]>();
   const now = Date.now();
   for (const item of items) {
     const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - now : (item.delayMs ?? 0);
@@ -138,14 +150,13 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
       jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt),
       delay: delay > 0 ? Math.ceil(delay) : undefined,
     };
-    const shard = shardOf(item.endpointId, queues.length);
-    const list = byShard.get(shard);
+    const queue = queues[shardOf(item.endpointId, queues.length)][item.lane];
+    const list = byQueue.get(queue);
     if (list) list.push({ data, opts });
-    else byShard.set(shard, [{ data, opts }]);
+    else byQueue.set(queue, [{ data, opts }]);
   }
   await Promise.all(
-    [...byShard].map(async ([shard, list]) => {
-      const queue = queues[shard];
+    [...byQueue].map(async ([queue, list]) => {
       const added = list.length === 1 ? [] : await queue.addBulk(list);
       const missed = list.filter((_, i) => !added[i]?.id);
       await Promise.all(missed.map((job) => queue.add(job.data, job.opts)));
@@ -157,7 +168,8 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: EnqueueIt
 export type DeferredSlot = Pick<DeliveryJob, 'slotAt' | 'slotRetaken'>;
 
 /**
- * Re-schedules an attempt that must wait (not an attempt itself). A deferral id that already exists
+ * Re-schedules an attempt that must wait (not an attempt itself), in the live lane: it waits for its own time (a
+ * slot, a circuit's cool-down), and is one job, not a burst. A deferral id that already exists
  * (the same wait re-offered by a duplicate job) makes this a no-op, as Bull keeps the first.
  */
 export async function deferDelivery(queues: DeliveryQueues, job: DeliveryJob, delayMs: number, next: DeferredSlot = {}): Promise<void> {
@@ -165,7 +177,7 @@ export async function deferDelivery(queues: DeliveryQueues, job: DeliveryJob, de
   const data: DeliveryJob = { v: 1, deliveryId: job.deliveryId, endpointId: job.endpointId, attempt: job.attempt, deferral };
   if (next.slotAt !== undefined) data.slotAt = next.slotAt;
   if (next.slotRetaken || job.slotRetaken) data.slotRetaken = true;
-  await queues[shardOf(job.endpointId, queues.length)].add(data, {
+  await queues[shardOf(job.endpointId, queues.length)].live.add(data, {
     ...DELIVERY_JOB_OPTIONS,
     jobId: deferredJobId(job.deliveryId, job.attempt, deferral),
     delay: delayMs > 0 ? Math.ceil(delayMs) : undefined,

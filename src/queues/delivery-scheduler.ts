@@ -1,11 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
+import { HeraldConfig } from '../config/config';
+import { CONFIG } from '../config/config.module';
+import { EnqueueReason, laneOf } from './delivery-lanes';
+import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
 
 /** The longest a caller waits for Redis before it goes on without it (the sweeper enqueues from PostgreSQL). */
 export const ENQUEUE_WAIT_MS = 500;
 
 /**
- * The one place that puts attempts on the queues: publishing, retries, deferrals, resends and the sweeper.
+ * The one place that puts attempts on the queues: publishing, retries, deferrals, resends, test sends, replays,
+ * hand-backs and the sweeper. It picks each job's lane (laneOf: live, or bulk for replays, re-offers and bursts).
  * Every enqueue follows a committed row (PostgreSQL is the truth), so none of them is ever required: when
  * Redis is not ready, or slower than ENQUEUE_WAIT_MS, the caller goes on and the sweeper offers the row later.
  */
@@ -13,17 +17,20 @@ export const ENQUEUE_WAIT_MS = 500;
 export class DeliveryScheduler {
   private readonly logger = new Logger(DeliveryScheduler.name);
 
-  constructor(@Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues) {}
+  constructor(
+    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    @Inject(CONFIG) private readonly config: HeraldConfig,
+  ) {}
 
-  /** Redis answers commands now. One check for every enqueue and for the sweeper. */
+  /** Redis answers commands now. One check for every enqueue and for the sweeper (every queue shares the connection). */
   ready(): boolean {
-    return this.queues[0]?.client.status === 'ready';
+    return this.queues[0]?.live.client.status === 'ready';
   }
 
   /** Queues attempts (fresh deliveries, retries, resends); resolves once they are queued or given up to the sweeper. */
-  dispatch(items: EnqueueItem[], what = 'enqueue'): Promise<void> {
+  dispatch(items: EnqueueItem[], why: EnqueueReason): Promise<void> {
     if (items.length === 0 || !this.ready()) return Promise.resolve();
-    return this.bounded(enqueueDeliveries(this.queues, items), what);
+    return this.bounded(enqueueDeliveries(this.queues, this.route(items, why)), why);
   }
 
   /**
@@ -38,24 +45,33 @@ export class DeliveryScheduler {
   }
 
   /**
-   * Queues attempts to run now: a retry already waiting delayed under the same job id is promoted instead
-   * (a resend of a failed delivery).
+   * Queues attempts to run now whose retry may already wait, delayed, under the same job id (a resend or a replay
+   * of a failed delivery). Retries wait in the live lane: there such a job is promoted (the add was a no-op). An
+   * attempt routed to the bulk lane gets a job there too, and the delayed one is left alone: whichever runs first
+   * makes the attempt, and the other finds it made (the claim in PostgreSQL lets one through).
    */
-  dispatchNow(items: EnqueueItem[]): Promise<void> {
+  dispatchNow(items: EnqueueItem[], why: 'resend' | 'replay'): Promise<void> {
     if (items.length === 0 || !this.ready()) return Promise.resolve();
-    const work = enqueueDeliveries(this.queues, items).then(async () => {
-      for (const item of items) {
-        const job = await this.queues[shardOf(item.endpointId, this.queues.length)].getJob(deliveryJobId(item.deliveryId, item.attempt));
+    const routed = this.route(items, why);
+    const work = enqueueDeliveries(this.queues, routed).then(async () => {
+      for (const item of routed) {
+        if (item.lane !== 'live') continue;
+        const job = await this.queues[shardOf(item.endpointId, this.queues.length)].live.getJob(deliveryJobId(item.deliveryId, item.attempt));
         if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
       }
     });
-    return this.bounded(work, 'resend');
+    return this.bounded(work, why);
   }
 
   /** Re-schedules an attempt that must wait without being made. */
   defer(job: DeliveryJob, delayMs: number, next: DeferredSlot = {}): Promise<void> {
     if (!this.ready()) return Promise.resolve();
     return this.bounded(deferDelivery(this.queues, job, delayMs, next), 'deferral');
+  }
+
+  private route(items: EnqueueItem[], why: EnqueueReason): RoutedItem[] {
+    const lanes = laneOf(items, why, this.config.bulkThreshold);
+    return items.map((item, i) => ({ ...item, lane: lanes[i] }));
   }
 
   private bounded(work: Promise<void>, what: string): Promise<void> {

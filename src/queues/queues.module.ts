@@ -4,11 +4,12 @@ import type { Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
 import type { Redis } from 'ioredis';
 import { connectRedis, RedisConnection } from '../redis/redis.module';
-import { DELIVERY_QUEUES, deliveryQueueName } from './delivery-queues';
+import { LANES } from './delivery-lanes';
+import { DELIVERY_QUEUES, DeliveryJob, ShardQueues, deliveryQueueName } from './delivery-queues';
 import { DeliveryScheduler } from './delivery-scheduler';
 
 /**
- * The delivery queues, `HERALD_SHARDS` of them. All share one command and one subscriber connection;
+ * The delivery queues: `HERALD_SHARDS` shards of two lanes each (live and bulk, see delivery-lanes.ts). All share one command and one subscriber connection;
  * only the blocking connection is per queue (Bull needs it so).
  */
 /** Every queue adds its listeners to a shared connection. */
@@ -20,7 +21,8 @@ function shared<T extends { setMaxListeners(n: number): unknown }>(connection: T
 @Module({})
 export class QueuesModule {
   static forConfig(config: HeraldConfig): DynamicModule {
-    const names = Array.from({ length: config.shards }, (_, i) => deliveryQueueName(i));
+    // Shard by shard, each shard's lanes in LANES order.
+    const names = Array.from({ length: config.shards }, (_, shard) => LANES.map((lane) => deliveryQueueName(shard, lane))).flat();
     let client: RedisConnection | undefined;
     let subscriber: RedisConnection | undefined;
     const registered = BullModule.registerQueue(...names.map((name) => ({ name })));
@@ -59,7 +61,8 @@ export class QueuesModule {
         {
           provide: DELIVERY_QUEUES,
           inject: names.map((name) => getQueueToken(name)),
-          useFactory: (...queues: Queue[]) => queues,
+          useFactory: (...queues: Queue<DeliveryJob>[]): ShardQueues[] =>
+            Array.from({ length: config.shards }, (_, shard) => Object.fromEntries(LANES.map((lane, i) => [lane, queues[shard * LANES.length + i]])) as ShardQueues),
         },
         DeliveryScheduler,
       ],

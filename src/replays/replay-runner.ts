@@ -18,9 +18,9 @@ const LEASE_MS = 30_000;
 const IDLE_POLL_MS = 1000;
 /**
  * Pacing: the next page waits until at most this share of the last one is still due and unsent, so the queues
- * never hold more than about one and a half pages of a replay (live deliveries to its endpoints wait behind no
- * more than that; other endpoints share the worker's budget fairly anyway) while the worker always has the next
- * half page to send…
+ * never hold more than about one and a half pages of a replay (in the shards' bulk lanes: live deliveries are
+ * queued in the live lanes and never wait behind them in Redis; in the worker every endpoint shares the budget
+ * fairly) while the worker always has the next half page to send…
  */
 const BACKLOG_SHARE = 0.5;
 /** …or this long, so an endpoint that takes its time (rate limit, open circuit) does not stall a replay forever. */
@@ -164,7 +164,7 @@ export class ReplayRunner implements OnApplicationBootstrap, OnModuleDestroy {
   /** Queues the page's attempts (promoting a failed delivery's waiting retry); if Redis is down the sweeper offers the committed rows. */
   private async dispatch(items: EnqueueItem[], retrying: EnqueueItem[]): Promise<void> {
     const retried = new Set(retrying.map((r) => r.deliveryId));
-    await Promise.all([this.scheduler.dispatch(items.filter((i) => !retried.has(i.deliveryId)), 'replay'), this.scheduler.dispatchNow(retrying)]);
+    await Promise.all([this.scheduler.dispatch(items.filter((i) => !retried.has(i.deliveryId)), 'replay'), this.scheduler.dispatchNow(retrying, 'replay')]);
   }
 
   /** Waits until most of the page has been attempted (or waits on its endpoint rather than the queue). */

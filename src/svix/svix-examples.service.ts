@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { newId } from '../common/ids';
 import { EndpointsService } from '../endpoints/endpoints.service';
 import { EventTypesService } from '../event-types/event-types.service';
-import { DELIVERY_QUEUES, DeliveryQueues, enqueueDeliveries } from '../queues/delivery-queues';
+import { DeliveryScheduler } from '../queues/delivery-scheduler';
 import { Tenant } from '../tenants/tenant.entity';
 import { messageOut } from './svix-views';
 
@@ -14,13 +14,11 @@ import { messageOut } from './svix-views';
  */
 @Injectable()
 export class SvixExamples {
-  private readonly logger = new Logger(SvixExamples.name);
-
   constructor(
     private readonly endpoints: EndpointsService,
     private readonly types: EventTypesService,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
+    private readonly scheduler: DeliveryScheduler,
   ) {}
 
   async send(tenant: Tenant, endpointIdOrUid: string, eventType: string) {
@@ -39,7 +37,7 @@ export class SvixExamples {
       );
     });
     // Committed first: if Redis is down the sweeper enqueues it.
-    await enqueueDeliveries(this.queues, [{ deliveryId, endpointId: endpoint.id, attempt: 1 }]).catch((error: Error) => this.logger.warn(`enqueue failed, the sweeper will retry: ${error.message}`));
+    await this.scheduler.dispatch([{ deliveryId, endpointId: endpoint.id, attempt: 1 }], 'example');
     return messageOut({ id: eventId, tenantId: tenant.id, eventType: type.name, payload, idempotencyKey: null, channels: null, sourceHeaders: null, traceContext: null, createdAt: now });
   }
 }

@@ -243,7 +243,8 @@ describe('REST API', () => {
       const metrics = await api().as(null).get('/metrics');
       expect(metrics.headers.get('content-type')).toContain('text/plain');
       for (const name of ['herald_events_published_total', 'herald_delivery_attempts_total', 'herald_attempt_duration_seconds', 'herald_queue_depth']) expect(metrics.body).toContain(name);
-      expect(metrics.body).toMatch(/herald_queue_depth\{shard="0",state="waiting"\} \d+/);
+      expect(metrics.body).toMatch(/herald_queue_depth\{shard="0",lane="live",state="waiting"\} \d+/);
+      expect(metrics.body).toMatch(/herald_queue_depth\{shard="0",lane="bulk",state="waiting"\} \d+/);
       const doc = await api().as(null).get('/docs/json');
       expect(doc.body.openapi).toMatch(/^3\./);
       expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/tenants', '/v1/tenants/{tenantId}/events', '/v1/tenants/{tenantId}/deliveries/{deliveryId}/resend']));

@@ -87,6 +87,9 @@ describe('Redis Cluster: every script in one slot, shards spread over the master
       const placement = await shardPlacement(connection, Array.from({ length: 8 }, (_, i) => deliveryQueueName(i)));
       console.log(`shard placement (${cluster.url}):\n${placement.map((p, i) => `  shard ${i}  ${p.queue}  slot ${p.slot}  on ${p.node}`).join('\n')}`);
       for (const p of placement) expect(p.node).toBe(`127.0.0.1:${(await cluster.masterOf(p.slot)).port}`);
+      // Each shard's bulk lane lives with its live lane: same slot, same master.
+      const bulk = await shardPlacement(connection, Array.from({ length: 8 }, (_, i) => deliveryQueueName(i, 'bulk')));
+      expect(bulk.map((p) => [p.slot, p.node])).toEqual(placement.map((p) => [p.slot, p.node]));
       const masters = (await cluster.nodes()).filter((n) => n.role === 'master');
       expect(new Set(placement.map((p) => p.node)).size).toBe(masters.length);
     } finally {
