@@ -43,7 +43,8 @@ describe('chaos: Redis and PostgreSQL faults', () => {
     const started = Date.now();
     const { tenantId, subscribers, close } = await subscribe(new ApiClient(api.url));
     try {
-      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4 });
+      // Paced (about 12 s for the 2 000 events) so that the burst is still publishing when Redis goes, however fast the machine.
+      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4, paceMs: 300 });
       await waitFor('deliveries under way', () => receipts(subscribers) >= 200, 30_000, 20);
       await world.redis.kill();
       const acceptedBefore = live.accepted.size;
@@ -71,7 +72,8 @@ describe('chaos: Redis and PostgreSQL faults', () => {
     const started = Date.now();
     const { tenantId, subscribers, close } = await subscribe(new ApiClient(api.url));
     try {
-      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4 });
+      // Paced, so that the burst is still publishing when PostgreSQL stops, however fast the machine.
+      const { live, done } = startBurst({ baseUrl: () => api.url, tenantId, total: 2000, concurrency: 4, paceMs: 300 });
       await waitFor('publishing under way', () => live.accepted.size >= 500, 30_000, 10);
       await world.pg.stop('fast');
       const acceptedBefore = live.accepted.size;
