@@ -125,6 +125,8 @@ function openLoop({ origin, path, rate, durationMs, headers, makeBody, connectio
   for (let c = 0; c < connections; c++) sockets.push(connect());
 
   const tick = () => {
+    // Further behind than the grace already (a knee step the system cannot hold): the step has failed, stop now.
+    if (giveUpAfterMs !== null && queue.length * interval > giveUpAfterMs) return giveUp();
     const due = Math.min(total, Math.floor((performance.now() - t0) / interval) + 1);
     while (sent < due) {
       const job = { i: sent, intended: t0 + sent * interval };
@@ -141,7 +143,9 @@ function openLoop({ origin, path, rate, durationMs, headers, makeBody, connectio
   // A step that fell behind would otherwise run on for as long as the backlog takes (minutes when the system
   // collapsed): past the grace, the requests not yet sent count as failed and the step ends with those in flight.
   const giveUp = () => {
-    for (let job = queue.shift(); job; job = queue.shift()) complete(job, 0, null, 'not sent: the step was over');
+    const notSent = queue.splice(0, queue.length);
+    while (sent < total) notSent.push({ i: sent, intended: t0 + sent++ * interval });
+    for (const job of notSent) complete(job, 0, null, 'not sent: the step was over');
   };
 
   return finished.then(() => {
