@@ -282,6 +282,9 @@ async function openBull({ redisUrl, prefix, shards = 8, concurrency = 100 }) {
 }
 
 /** undici in open loop for the knee: POSTs of 1 KB at a fixed rate over keep-alive, no cap on requests in flight. */
+/** A knee step with more than this much of its rate due and unanswered has failed (its p99 is past 50 ms many times over). */
+const KNEE_BACKLOG_MS = 250;
+
 function openUndici({ url, body }) {
   const agent = new Agent({ keepAliveTimeout: 10000, keepAliveMaxTimeout: 60000, connections: null, pipelining: 1 });
   const headers = { 'content-type': 'application/json', 'user-agent': 'Herald/bench' };
@@ -290,6 +293,7 @@ function openUndici({ url, body }) {
       const total = Math.max(1, Math.round((rate * durationMs) / 1000));
       const latencies = new Float64Array(total);
       let sent = 0;
+      let issued = total; // fewer when the step gives up
       let done = 0;
       let failed = 0;
       const t0 = now() + 10;
@@ -303,11 +307,23 @@ function openUndici({ url, body }) {
           .catch(() => failed++)
           .finally(() => {
             latencies[i] = now() - intended;
-            if (++done === total) resolve({ rate, achievedRate: (total - failed) / (Math.max(durationMs, now() - t0) / 1000), failed, latency: summarize(latencies) });
+            if (++done === total) resolve({ rate, achievedRate: (total - failed) / (Math.max(durationMs, now() - t0) / 1000), failed, latency: summarize(latencies.subarray(0, issued)) });
           });
       };
+      // Requests wait in undici for a connection (or a socket to open) once the receiver falls behind; more than a
+      // quarter of a second's worth due and unanswered and the step has failed: the rest counts as not sent (it would
+      // otherwise open a socket for every request, and run for minutes).
       const tick = () => {
         const due = Math.min(total, Math.floor(((now() - t0) * rate) / 1000) + 1);
+        if (due - done > Math.max(100, (rate * KNEE_BACKLOG_MS) / 1000)) {
+          issued = sent;
+          const rest = total - sent;
+          failed += rest;
+          sent = total;
+          done += rest;
+          if (done === total) resolve({ rate, achievedRate: 0, failed, latency: summarize(latencies.subarray(0, issued)) });
+          return;
+        }
         while (sent < due) one(sent++);
         if (sent < total) setTimeout(tick, 1);
       };
