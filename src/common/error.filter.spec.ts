@@ -12,6 +12,8 @@ describe('toErrorBody', () => {
     ['too many connections (53300)', Object.assign(new Error('x'), { code: '53300' })],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a statement cancelled by statement_timeout (57014)', named('QueryFailedError', { driverError: { code: '57014' } })],
+    ['a transaction rolled back to break a deadlock (40P01)', named('QueryFailedError', { driverError: { code: '40P01' } })],
+    ['a serialization failure (40001)', Object.assign(new Error('could not serialize access'), { code: '40001' })],
     ['a server that stopped answering (the client query_timeout)', new Error('Query read timeout')],
     ['a connection that could not be opened in time', new Error('timeout exceeded when trying to connect')],
   ])('answers 503 with Retry-After to %s', (_, error) => {

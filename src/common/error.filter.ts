@@ -31,8 +31,10 @@ const TITLES: Record<number, string> = {
 // Errors of node-postgres / the network that mean "the database is unreachable", not "the request is wrong".
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
-// crash, starting up), 58 system error; and 57014, a statement cancelled by statement_timeout.
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)[0-9A-Z]+$|^57014$/;
+// crash, starting up), 58 system error; 57014, a statement cancelled by statement_timeout; and 40001 / 40P01, a
+// transaction PostgreSQL rolled back to break a serialization failure or a deadlock: nothing was written, and the
+// same request made again succeeds.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)[0-9A-Z]+$|^57014$|^40001$|^40P01$/;
 // TypeORM's names for "the connection under this transaction broke": the commit was never acknowledged.
 const UNAVAILABLE_NAMES = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError', 'ConnectionIsNotSetError', 'CannotExecuteNotConnectedError']);
 

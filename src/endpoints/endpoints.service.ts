@@ -55,6 +55,9 @@ export function endpointView(e: Endpoint): EndpointView {
   };
 }
 
+/** A deleted endpoint's pending deliveries are dead-lettered this many at a time, each batch a transaction of its own. */
+const DEAD_LETTER_BATCH = 5000;
+
 @Injectable()
 export class EndpointsService {
   private readonly allow: AllowList;
@@ -189,18 +192,28 @@ export class EndpointsService {
     return endpointView(await this.get(tenant, id));
   }
 
-  /** Deletes the endpoint; its pending deliveries are dead-lettered (they can still be listed and resent elsewhere). */
+  /**
+   * Deletes the endpoint; its pending deliveries are dead-lettered (they can still be listed and resent elsewhere).
+   *
+   * The endpoint is marked deleted first, and every process learns it (the cache's invalidation): from then on a
+   * worker that takes one of its deliveries finishes it as dead instead of sending it. Its pending deliveries are
+   * then dead-lettered in batches of short transactions, each skipping the rows a worker holds locked at that moment
+   * (claiming or recording them, many rows at once in an order of its own): waiting for those is how one large
+   * UPDATE and a worker's batch deadlock, and PostgreSQL then aborts one of them (it was this request, a 500, under
+   * a backlog). A skipped row is left to the worker, which dead-letters it when it next takes it.
+   */
   async remove(tenant: Tenant, id: string): Promise<void> {
     const endpoint = await this.get(tenant, id);
-    await this.db.transaction(async (tx) => {
-      await tx.update(Endpoint, { id: endpoint.id }, { deletedAt: new Date(), disabled: true, updatedAt: new Date() });
-      await tx.query(
-        `UPDATE deliveries SET status = 'dead', last_error = 'endpoint deleted', next_attempt_at = NULL, updated_at = now()
-         WHERE endpoint_id = $1 AND status = 'pending'`,
-        [endpoint.id],
-      );
-    });
+    await this.endpoints.update({ id: endpoint.id }, { deletedAt: new Date(), disabled: true, updatedAt: new Date() });
     this.cache.changed(endpoint);
+    for (;;) {
+      const [, n]: [unknown, number] = await this.db.query(
+        `UPDATE deliveries SET status = 'dead', last_error = 'endpoint deleted', next_attempt_at = NULL, updated_at = now()
+         WHERE id IN (SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [endpoint.id, DEAD_LETTER_BATCH],
+      );
+      if (n < DEAD_LETTER_BATCH) return;
+    }
   }
 
   /** Saves, answering 409 when the uid is taken by another live endpoint of the tenant. */
