@@ -21,6 +21,8 @@ const BULK_REASONS: ReadonlySet<EnqueueReason> = new Set(['replay', 'sweep', 'ha
  */
 export function laneOf(items: readonly { endpointId: string }[], reason: EnqueueReason, bulkThreshold: number): Lane[] {
   if (BULK_REASONS.has(reason)) return items.map(() => 'bulk');
+  // No endpoint can pass the threshold in a call this small (a single publish, a retry): nothing to count.
+  if (items.length <= bulkThreshold) return items.map(() => 'live');
   const perEndpoint = new Map<string, number>();
   for (const item of items) perEndpoint.set(item.endpointId, (perEndpoint.get(item.endpointId) ?? 0) + 1);
   return items.map((item) => (perEndpoint.get(item.endpointId)! > bulkThreshold ? 'bulk' : 'live'));
