@@ -243,12 +243,15 @@ async function startApi(ctx) {
   };
   /** The delivery queues' key prefixes: both lanes (live, bulk) of every shard. */
   ctx.queueNames = () => Array.from({ length: ctx.P.shards }, (_, i) => [`${ctx.PREFIX}:{deliveries.${i}}`, `${ctx.PREFIX}:{deliveries.${i}}.bulk`]).flat();
-  /** Jobs waiting or running in the delivery queues, all shards and lanes (delayed ones cost nothing until due). */
-  ctx.queued = async () => {
+  const jobsIn = async (...lists) => {
     let n = 0;
-    for (const q of ctx.queueNames()) n += (await ctx.redis.llen(`${q}:wait`)) + (await ctx.redis.llen(`${q}:active`));
+    for (const q of ctx.queueNames()) for (const list of lists) n += await ctx.redis.llen(`${q}:${list}`);
     return n;
   };
+  /** Jobs waiting in the delivery queues, all shards and lanes. */
+  ctx.waiting = () => jobsIn('wait');
+  /** Jobs waiting or running in the delivery queues, all shards and lanes (delayed ones cost nothing until due). */
+  ctx.queued = () => jobsIn('wait', 'active');
   /** Deletes the endpoints (their deliveries are dropped by the worker) and waits for the queues to empty. */
   ctx.retire = async (label, endpointIds) => {
     for (const id of endpointIds) await call('DELETE', `${t}/endpoints/${id}`);

@@ -18,12 +18,7 @@ module.exports = {
     ctx.log(`drain: queueing ${P.drain} deliveries, worker stopped`);
     const queued = await ctx.publishBatches('drain', P.drain, drainType);
     if (queued !== P.drain) ctx.fail(`drain: ${queued} deliveries created for ${P.drain} events`);
-    const waiting = async () => {
-      let n = 0;
-      for (const q of ctx.queueNames()) n += await ctx.redis.llen(`${q}:wait`);
-      return n;
-    };
-    await waitFor(`${P.drain} jobs in Redis`, async () => (await waiting()) >= P.drain, 20000).catch((e) => ctx.fail(`drain: ${e.message}`));
+    await waitFor(`${P.drain} jobs in Redis`, async () => (await ctx.waiting()) >= P.drain, 20000).catch((e) => ctx.fail(`drain: ${e.message}`));
     ctx.log('  starting the worker');
     const spawnedAt = wallNow();
     await ctx.startWorker();

@@ -21,17 +21,12 @@ module.exports = {
       OTEL_BSP_MAX_QUEUE_SIZE: '65536',
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     };
-    const waiting = async () => {
-      let n = 0;
-      for (const q of ctx.queueNames()) n += await ctx.redis.llen(`${q}:wait`);
-      return n;
-    };
     const drainOnce = async (label, env) => {
       await ctx.stopWorker();
       await rx.reset('trace');
       const queued = await ctx.publishBatches(label, size, typeOf);
       if (queued !== size) ctx.fail(`${label}: ${queued} deliveries created for ${size} events`);
-      await waitFor(`${size} jobs in Redis`, async () => (await waiting()) >= size, 20000).catch((e) => ctx.fail(`${label}: ${e.message}`));
+      await waitFor(`${size} jobs in Redis`, async () => (await ctx.waiting()) >= size, 20000).catch((e) => ctx.fail(`${label}: ${e.message}`));
       await ctx.startWorker(env);
       const done = await ctx.waitUntil(() => rx.stats('trace'), (s) => s.unique >= size, Math.max(P.settleMs, size * 2));
       if (done.unique < size) ctx.fail(`${label}: only ${done.unique} of ${size} deliveries received`);
