@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant } from '../support/fixtures';
+import { createEndpoint, createTenant, publishBatches } from '../support/fixtures';
 import { Herald, startHerald } from '../support/herald';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -30,10 +30,7 @@ describe('deleting an endpoint under a backlog', () => {
     const tenant = await createTenant(api);
     const endpoint = await createEndpoint(api, tenant.id, { url: `${receiver.url}/busy`, eventTypes: ['busy.event'] });
     receiver.always({ status: 200, delayMs: 200 });
-    for (let i = 0; i < EVENTS; i += BATCH) {
-      const res = await api.post(`/v1/tenants/${tenant.id}/events/batch`, { events: Array.from({ length: BATCH }, (_, j) => ({ eventType: 'busy.event', payload: { n: i + j } })) });
-      expect(res.status).toBe(202);
-    }
+    await publishBatches(api, tenant.id, 'busy.event', EVENTS, BATCH);
     await waitFor('deliveries under way', () => receiver.received.length >= 1000, 60_000, 10);
 
     const res = await api.delete(`/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`);

@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, publish } from '../support/fixtures';
+import { createEndpoint, createTenant, publish, publishBatches } from '../support/fixtures';
 import { Herald, startHerald } from '../support/herald';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -35,12 +35,7 @@ describe('a hot endpoint beside its neighbours on one shard', () => {
     await createEndpoint(herald.api, tenant.id, { url: `${neighbour.url}/calm`, eventTypes: ['calm.event'] });
     hot.always({ status: 200, delayMs: SLOW_MS });
 
-    const published: string[] = [];
-    for (let i = 0; i < BACKLOG; i += 100) {
-      const res = await herald.api.post(`/v1/tenants/${tenant.id}/events/batch`, { events: Array.from({ length: 100 }, (_, j) => ({ eventType: 'hot.event', payload: { n: i + j } })) });
-      expect(res.status).toBe(202);
-      published.push(...(res.body.data as { id: string }[]).map((e) => e.id));
-    }
+    const published = await publishBatches(herald.api, tenant.id, 'hot.event', BACKLOG, 100);
     await waitFor('the budget full of slow attempts', () => hot.inFlight === PLACES, 30_000);
 
     const calm = await publish(herald.api, tenant.id, 'calm.event', { hello: 'neighbour' });

@@ -27,5 +27,16 @@ export async function publish(api: ApiClient, tenantId: string, eventType: strin
   return res.body as { id: string; eventType: string; createdAt: string; deliveryCount: number };
 }
 
+/** Publishes `total` events of one type in batches of `batch` (payload `{ n }`, n from 0); answers their ids in order. */
+export async function publishBatches(api: ApiClient, tenantId: string, eventType: string, total: number, batch: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < total; i += batch) {
+    const res = await api.post(`/v1/tenants/${tenantId}/events/batch`, { events: Array.from({ length: Math.min(batch, total - i) }, (_, j) => ({ eventType, payload: { n: i + j } })) });
+    expect(res.status).toBe(202);
+    ids.push(...(res.body.data as { id: string }[]).map((e) => e.id));
+  }
+  return ids;
+}
+
 /** A fast retry policy for tests: the schedule's shape, in milliseconds. */
 export const FAST_RETRY = { maxAttempts: 3, initialDelayMs: 300, maxDelayMs: 2000, multiplier: 2 };
