@@ -15,25 +15,19 @@ import { EndpointRateLimiter } from '../rate-limit/rate-limiter';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { GroupSpans, PublishTrace, PublishTracing } from '../tracing/publish-tracing';
 import {
-  CURRENT_VERSIONS,
   DELIVERY_INSERT_ROWS,
-  EVENT_PARAMS,
-  INSERT_DELIVERIES,
-  INSERT_EVENTS,
-  INSERT_KEYED_EVENTS,
   NewDelivery,
   NewEvent,
   PublishedEvent,
   Row,
-  deliveryParams,
-  eventParams,
   holdEndpointLists,
   insertDeliveries,
+  insertEvents,
+  insertEventsAndDeliveries,
+  insertKeyedEvents,
   lined,
-  renumber,
   resolveIdempotency,
   takePlaces,
-  versionParams,
   versionsCurrent,
 } from './publish-writes';
 
@@ -233,7 +227,7 @@ export class EventPublisher {
         await resolveIdempotency(tx, rows);
         const fresh = rows.filter((r) => !r.existing && !r.duplicateOf);
         if (fresh.length === 0) return true;
-        const inserted: { id: string }[] = await tx.query(INSERT_KEYED_EVENTS, eventParams(fresh));
+        const inserted = await insertKeyedEvents(tx, fresh);
         if (inserted.length !== fresh.length) {
           // A concurrent commit took an idempotency key between our check and our insert: answer its event.
           const ids = new Set(inserted.map((r) => r.id));
@@ -255,7 +249,7 @@ export class EventPublisher {
         await holdEndpointLists(tx, rows);
         const deliveries = await this.fanOut(rows, now, versions, true);
         if (!(await versionsCurrent(tx, versions))) throw new Error('an endpoint list changed while its tenant was held');
-        await tx.query(INSERT_EVENTS, eventParams(rows));
+        await insertEvents(tx, rows);
         await takePlaces(tx, deliveries);
         await insertDeliveries(tx, deliveries, now);
         return deliveries;
@@ -268,16 +262,11 @@ export class EventPublisher {
       // one-statement publish stays as it was for everything else).
       if (deliveries.length <= DELIVERY_INSERT_ROWS && !deliveries.some(lined)) {
         // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
-        const params = [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)];
-        const [{ ok }]: { ok: boolean }[] = await this.db.query(
-          `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
-          params,
-        );
-        if (!ok) return undefined;
+        if (!(await insertEventsAndDeliveries(this.db, rows, deliveries, versions, now))) return undefined;
       } else {
         const ok = await this.db.transaction(async (tx) => {
           if (!(await versionsCurrent(tx, versions))) return false;
-          await tx.query(INSERT_EVENTS, eventParams(rows));
+          await insertEvents(tx, rows);
           await takePlaces(tx, deliveries);
           await insertDeliveries(tx, deliveries, now);
           return true;

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { WAITING_IN_LINE_AT, takesPlaceInLine } from '../endpoints/ordering';
 
@@ -60,7 +60,7 @@ export interface NewDelivery {
 }
 
 // channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
-export const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)
+const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)
   SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at, e.trace_context,
          CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
@@ -71,7 +71,7 @@ export const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, pay
  * primary key makes a concurrent commit of the same key wait for ours, then take nothing), and an event with a key
  * is written only if it took it. Answers the ids written.
  */
-export const INSERT_KEYED_EVENTS = `WITH taken AS (
+const INSERT_KEYED_EVENTS = `WITH taken AS (
     INSERT INTO event_idempotency_keys (tenant_id, key, event_id, created_at)
     SELECT k.tenant_id, k.key, k.id, k.created_at FROM unnest($1::varchar[], $2::varchar[], $5::varchar[], $7::timestamptz[]) AS k(id, tenant_id, key, created_at)
     WHERE k.key IS NOT NULL
@@ -79,16 +79,16 @@ export const INSERT_KEYED_EVENTS = `WITH taken AS (
   ${INSERT_EVENTS} WHERE e.idempotency_key IS NULL OR e.id IN (SELECT event_id FROM taken) RETURNING id`;
 
 /** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
-export const EVENT_PARAMS = 9;
+const EVENT_PARAMS = 9;
 
-export const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at,
+const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at,
                           ordering_key, ordering_seq, ordering_after)
   SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7, d.ordering_key, d.ordering_seq, d.ordering_after
   FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[], $8::varchar[], $9::bigint[], $10::varchar[])
     AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at, ordering_key, ordering_seq, ordering_after)`;
 
 /** $20, $21 (after the events' 9 and the deliveries' 10): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
-export const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
+const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
   FROM unnest($20::varchar[], $21::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
 
 /**
@@ -106,7 +106,7 @@ const TAKE_PLACES = `INSERT INTO ordering_lines (endpoint_id, ordering_key, last
         last_event_id = excluded.last_event_id, updated_at = now()
   RETURNING endpoint_id, ordering_key, last_seq::text AS last_seq, previous_event_id`;
 
-export function versionParams(versions: Map<string, string>): [string[], string[]] {
+function versionParams(versions: Map<string, string>): [string[], string[]] {
   return [[...versions.keys()], [...versions.values()]];
 }
 
@@ -114,11 +114,11 @@ export function versionParams(versions: Map<string, string>): [string[], string[
 export const DELIVERY_INSERT_ROWS = 5000;
 
 /** Shifts a statement's $n placeholders by `by`, to run it after another's parameters. */
-export function renumber(sql: string, by: number): string {
+function renumber(sql: string, by: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
 }
 
-export function eventParams(rows: Row[]): unknown[] {
+function eventParams(rows: Row[]): unknown[] {
   return [
     rows.map((r) => r.id),
     rows.map((r) => r.event.tenantId),
@@ -132,7 +132,7 @@ export function eventParams(rows: Row[]): unknown[] {
   ];
 }
 
-export function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
+function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
   return [
     deliveries.map((d) => d.id),
     deliveries.map((d) => d.tenantId),
@@ -150,6 +150,26 @@ export function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] 
 /** Whether a delivery takes a place in a line (its endpoint orders by key and its event has one). */
 export function lined(d: NewDelivery): boolean {
   return takesPlaceInLine(d.endpoint.ordering, d.orderingKey);
+}
+
+/**
+ * Events and their deliveries in one statement (one round trip, one commit), written only if every tenant's
+ * endpoint list that fan-out used is still current; false (nothing written) when one turned stale.
+ */
+const PUBLISH_IN_ONE_STATEMENT = `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`;
+
+export async function insertEventsAndDeliveries(db: DataSource, rows: Row[], deliveries: NewDelivery[], versions: Map<string, string>, now: Date): Promise<boolean> {
+  const [{ ok }]: { ok: boolean }[] = await db.query(PUBLISH_IN_ONE_STATEMENT, [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)]);
+  return ok;
+}
+
+export async function insertEvents(tx: EntityManager, rows: Row[]): Promise<void> {
+  await tx.query(INSERT_EVENTS, eventParams(rows));
+}
+
+/** The events whose idempotency key this commit took (see INSERT_KEYED_EVENTS): answers the ids written. */
+export function insertKeyedEvents(tx: EntityManager, rows: Row[]): Promise<{ id: string }[]> {
+  return tx.query(INSERT_KEYED_EVENTS, eventParams(rows));
 }
 
 export async function insertDeliveries(tx: EntityManager, deliveries: NewDelivery[], now: Date): Promise<void> {
