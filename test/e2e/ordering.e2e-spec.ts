@@ -269,8 +269,9 @@ describe('ordered delivery by key', () => {
         for (const head of heads) if ((await attemptsOf(head)) <= before.get(head)!) return false;
         return true;
       }, 30_000, 50);
+      // Every head was offered again (its attempts grew after Redis forgot them, above); none waiting behind one was.
+      // (Whether the scan also caught a head's job is luck: the worker takes and completes it within milliseconds.)
       expect([...offered].filter((id) => waiting.has(id))).toEqual([]);
-      expect([...offered].some((id) => heads.has(id))).toBe(true);
     } finally {
       redis.disconnect();
     }
