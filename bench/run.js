@@ -32,7 +32,7 @@ const { spawn } = require('node:child_process');
 const { Client } = require('pg');
 const Redis = require('ioredis');
 const { now, http } = require('./lib');
-const { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, cleanUp } = require('./harness');
+const { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, resetData, cleanUp } = require('./harness');
 const { table, combine, row, num } = require('./report');
 const scenarios = require('./scenarios');
 
@@ -130,6 +130,8 @@ async function main(ctx) {
       ctx.fail(`${scenario.name}: ${error.stack || error.message}`);
     }
     (ctx.results.metrics ??= {})[scenario.name] = await heraldMetrics(ctx);
+    // the next scenario starts on empty traffic tables, not on this one's rows and dead tuples
+    if (ctx.api && !scenario.optIn) await resetData(ctx, scenario.name).catch((e) => ctx.fail(`emptying the tables after ${scenario.name}: ${e.message}`));
   }
 }
 
