@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source';
+import { PreparedStatements } from './prepared-statements';
 
 @Module({
   imports: [
@@ -11,5 +12,8 @@ import { dataSourceOptions } from './data-source';
       useFactory: (config: HeraldConfig) => ({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
     }),
   ],
+  providers: [PreparedStatements],
+  exports: [PreparedStatements],
 })
+@Global()
 export class DatabaseModule {}
