@@ -54,7 +54,9 @@ module.exports = {
     };
     ctx.log(`end to end: ${P.e2eS} s at ${e2eRate} events/s (50 % of the pipeline's capacity, ${fmt.int(capacity)} ev/s)`);
     await ctx.profile('worker', 'start');
+    await ctx.profile('api', 'start');
     results.herald.e2e = await runE2E('e2e');
+    await ctx.profile('api', 'stop', 'api-e2e');
     await ctx.profile('worker', 'stop', 'worker-e2e');
 
     ctx.log(`fan-out: ${P.fanoutEvents} events × ${P.fanoutEndpoints} endpoints`);
