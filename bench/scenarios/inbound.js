@@ -5,6 +5,7 @@
 const { createHmac } = require('node:crypto');
 const { fmt } = require('../lib');
 const { num, row } = require('../report');
+const { startCpu, cpuRow } = require('../cpu');
 const { beyondGenerator } = require('./generator');
 
 const CONNECTIONS = 50;
@@ -37,7 +38,9 @@ module.exports = {
       await closed(ctx.api + path, headers, body, P.warmS);
       const max = await closed(ctx.api + path, headers, body, P.measureS);
       const rate = ingest.rate * 0.8;
+      const cpuOf = startCpu(ctx);
       const at80 = await ctx.measure('open', { load: { origin: ctx.api, path, rate, durationMs: P.measureS * 1000, headers, body: { fixed: body }, connections: CONNECTIONS } });
+      at80.cpu = cpuOf();
       delete at80.ids;
       out.sources[kind] = { max, at80 };
       ctx.log(`  ${kind}: ${fmt.int(max.rate)} req/s (p99 ${fmt.ms(max.latency.p99)}); at 80 % of ingest (${fmt.int(rate)}/s): p50 ${fmt.ms(at80.latency.p50)}, p99 ${fmt.ms(at80.latency.p99)}`);
@@ -55,6 +58,7 @@ module.exports = {
       const ratio = s.max.rate / r.ingest.rate;
       rows.push(row(`inbound burst /in (${kind}), ${r.connections} connections${beyondGenerator(ctx, s.max.rate)}`, num('int', s.max.rate, 'req/s'), num('int', r.ingest.rate, 'ev/s single-event ingest'), num('pct', ratio), '≥ 80 %', ctx.target(`inbound ${kind} ≥ 80 % of single-event ingest`, ratio >= 0.8, ratio)));
       rows.push(row(`  p50 / p99 at 80 % of ingest (open loop)${beyondGenerator(ctx, s.at80.rate)}`, num('ms', [s.at80.latency.p50, s.at80.latency.p99]), '', '', 'p99 ≤ 50 ms', ctx.target(`inbound ${kind}: p99 ≤ 50 ms at 80 % of ingest`, s.at80.latency.p99 <= 50, s.at80.latency.p99)));
+      rows.push(cpuRow(s.at80.cpu, ctx.results.environment.cores, 'at 80 %'));
     }
     return rows;
   },
