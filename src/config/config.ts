@@ -17,8 +17,6 @@ export interface HeraldConfig {
   host: string;
   metricsPort: number;
   databaseUrl: string;
-  /** The hot path's statements are prepared once per connection and run with generic plans (see PreparedStatements). */
-  preparedStatements: boolean;
   redisUrl: string;
   /** REDIS_URL read: one server, or a Redis Cluster (`redis+cluster://host:port,host:port`). */
   redis: RedisTarget;
@@ -270,7 +268,6 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     host: env.HOST || '0.0.0.0',
     metricsPort: int(env, 'HERALD_METRICS_PORT', 9464, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/herald', ['postgres:', 'postgresql:']),
-    preparedStatements: bool(env, 'HERALD_DB_PREPARED_STATEMENTS', true),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redis: parseRedisTarget(env.REDIS_URL || 'redis://127.0.0.1:6379'),
     role,

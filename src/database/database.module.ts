@@ -1,9 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source';
-import { PreparedStatements } from './prepared-statements';
 
 @Module({
   imports: [
@@ -12,8 +11,5 @@ import { PreparedStatements } from './prepared-statements';
       useFactory: (config: HeraldConfig) => ({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
     }),
   ],
-  providers: [PreparedStatements],
-  exports: [PreparedStatements],
 })
-@Global()
 export class DatabaseModule {}

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUnavailable } from '../common/error.filter';
-import { PreparedStatements, statement } from '../database/prepared-statements';
 import { ReleasedHead, releasesLine } from './attempt-plan';
 import { Line, releaseLines } from './delivery-store';
 import { BodyEncoding } from './response-record';
@@ -77,10 +76,7 @@ export class AttemptRecorder {
   /** The most attempts one statement writes. */
   groupMax = RECORD_GROUP_MAX;
 
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly statements: PreparedStatements,
-  ) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Attempts waiting for a group (a gauge for metrics). */
   get queued(): number {
@@ -158,7 +154,7 @@ export class AttemptRecorder {
    * what they always did.
    */
   private async write(records: AttemptRecord[]): Promise<Written> {
-    if (!records.some((r) => releasesLine(!!r.lineKey, r.status, false))) return { resend: await this.writeAttempts(null, records), released: new Map() };
+    if (!records.some((r) => releasesLine(!!r.lineKey, r.status, false))) return { resend: await this.writeAttempts(this.db, records), released: new Map() };
     return this.db.transaction(async (tx) => {
       const resend = await this.writeAttempts(tx, records);
       const finishing = records.filter((r) => resend.has(r.id) && releasesLine(!!r.lineKey, r.status, resend.get(r.id)!));
@@ -178,75 +174,64 @@ export class AttemptRecorder {
     });
   }
 
-  /**
-   * The one statement: the deliveries move on, the attempt rows are inserted for those that moved, endpoints reset.
-   * Prepared (see PreparedStatements), unless it runs in the transaction of a group that releases lines.
-   */
-  private async writeAttempts(tx: EntityManager | null, records: AttemptRecord[]): Promise<Map<string, boolean>> {
-    const params = attemptParams(records);
-    const rows: { id: string; resend: boolean }[] = tx ? await tx.query(RECORD_ATTEMPTS.text, params) : await this.statements.query(RECORD_ATTEMPTS, params);
+  /** The one statement: the deliveries move on, the attempt rows are inserted for those that moved, endpoints reset. */
+  private async writeAttempts(db: DataSource | EntityManager, records: AttemptRecord[]): Promise<Map<string, boolean>> {
+    const rows: { id: string; resend: boolean }[] = await db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
+                              $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
+           AS t(id, delivery_id, endpoint_id, attempt, trigger, started_at, duration_ms, status_code,
+                response_body, response_headers, error, status, next_attempt_at, last_error, reset_health, response_body_encoding, response_headers_base64)
+       ),
+       -- A resend asked for while this attempt was in flight: the delivery stays pending for a manual attempt now.
+       updated AS (
+         UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN 'pending' ELSE i.status END,
+                attempt_count = i.attempt,
+                next_attempt_at = CASE WHEN d.resend_requested THEN now() ELSE i.next_attempt_at END,
+                next_trigger = CASE WHEN d.resend_requested THEN 'manual' ELSE 'retry' END,
+                resend_requested = false, claimed_until = NULL,
+                last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
+         FROM input i
+         -- (d.status || ''): found by primary key whatever the statistics say (see DeliveryStore.claimBatch).
+         WHERE d.id = i.delivery_id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
+         RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
+       ),
+       recorded AS (
+         SELECT i.*, u.resend FROM input i JOIN updated u ON u.id = i.id
+       ),
+       reset AS (
+         UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
+         WHERE e.id IN (SELECT r.endpoint_id FROM recorded r WHERE r.reset_health)
+       )
+       INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_body_encoding,
+                             response_headers, response_headers_base64, error)
+       SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_body_encoding,
+              r.response_headers, r.response_headers_base64::text[], r.error
+       FROM recorded r
+       RETURNING id, (SELECT r.resend FROM recorded r WHERE r.id = attempts.id) AS resend`,
+      [
+        records.map((r) => r.id),
+        records.map((r) => r.deliveryId),
+        records.map((r) => r.endpointId),
+        records.map((r) => r.attempt),
+        records.map((r) => r.trigger),
+        records.map((r) => r.startedAt),
+        records.map((r) => Math.round(r.durationMs)),
+        records.map((r) => r.statusCode),
+        records.map((r) => r.responseBody),
+        records.map((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
+        records.map((r) => r.error),
+        records.map((r) => r.status),
+        records.map((r) => r.nextAttemptAt),
+        records.map((r) => r.lastError),
+        records.map((r) => r.resetEndpointHealth),
+        records.map((r) => r.responseBodyEncoding),
+        // A text[] per row does not fit a text[][] parameter of ragged rows: each travels as its array literal.
+        records.map((r) => (r.responseHeadersBase64 ? toArrayLiteral(r.responseHeadersBase64) : null)),
+      ],
+    );
     return new Map(rows.map((r) => [r.id, r.resend]));
   }
-}
-
-/** The statement of a group (see AttemptRecorder.writeAttempts). */
-const RECORD_ATTEMPTS = statement(
-  'herald_record_attempts_v1',
-  `WITH input AS (
-     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
-                          $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
-       AS t(id, delivery_id, endpoint_id, attempt, trigger, started_at, duration_ms, status_code,
-            response_body, response_headers, error, status, next_attempt_at, last_error, reset_health, response_body_encoding, response_headers_base64)
-   ),
-   -- A resend asked for while this attempt was in flight: the delivery stays pending for a manual attempt now.
-   updated AS (
-     UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN 'pending' ELSE i.status END,
-            attempt_count = i.attempt,
-            next_attempt_at = CASE WHEN d.resend_requested THEN now() ELSE i.next_attempt_at END,
-            next_trigger = CASE WHEN d.resend_requested THEN 'manual' ELSE 'retry' END,
-            resend_requested = false, claimed_until = NULL,
-            last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
-     FROM input i
-     -- (d.status || ''): found by primary key whatever the statistics say (see DeliveryStore.claimBatch).
-     WHERE d.id = i.delivery_id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
-     RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
-   ),
-   recorded AS (
-     SELECT i.*, u.resend FROM input i JOIN updated u ON u.id = i.id
-   ),
-   reset AS (
-     UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
-     WHERE e.id IN (SELECT r.endpoint_id FROM recorded r WHERE r.reset_health)
-   )
-   INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_body_encoding,
-                         response_headers, response_headers_base64, error)
-   SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_body_encoding,
-          r.response_headers, r.response_headers_base64::text[], r.error
-   FROM recorded r
-   RETURNING id, (SELECT r.resend FROM recorded r WHERE r.id = attempts.id) AS resend`,
-);
-
-function attemptParams(records: AttemptRecord[]): unknown[] {
-  return [
-      records.map((r) => r.id),
-      records.map((r) => r.deliveryId),
-      records.map((r) => r.endpointId),
-      records.map((r) => r.attempt),
-      records.map((r) => r.trigger),
-      records.map((r) => r.startedAt),
-      records.map((r) => Math.round(r.durationMs)),
-      records.map((r) => r.statusCode),
-      records.map((r) => r.responseBody),
-      records.map((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
-      records.map((r) => r.error),
-      records.map((r) => r.status),
-      records.map((r) => r.nextAttemptAt),
-      records.map((r) => r.lastError),
-      records.map((r) => r.resetEndpointHealth),
-      records.map((r) => r.responseBodyEncoding),
-      // A text[] per row does not fit a text[][] parameter of ragged rows: each travels as its array literal.
-      records.map((r) => (r.responseHeadersBase64 ? toArrayLiteral(r.responseHeadersBase64) : null)),
-    ];
 }
 
 function resultOf(written: Written, id: string): Recorded {

@@ -2,7 +2,6 @@ import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TickBatch } from '../common/tick-batch';
-import { PreparedStatements, statement } from '../database/prepared-statements';
 import { MetricsService } from '../metrics/metrics.service';
 import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { ReleasedHead } from './attempt-plan';
@@ -107,38 +106,12 @@ export async function releaseLines(tx: EntityManager, lines: Line[]): Promise<Re
  * one. Every statement checks the row is still where the caller saw it (pending, same attempt count), so a
  * stale or duplicate run changes nothing.
  */
-/**
- * The claim of a tick's jobs, one statement (see DeliveryStore.claim): the deliveries still due for these attempts get
- * a lease, and their events come with them.
- */
-const CLAIM = statement(
-  'herald_claim_v1',
-  `WITH input AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS t(id, attempt, lease_ms)),
-   claimed AS (
-     UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
-     FROM input i
-     -- (d.status || ''), not d.status: the rows must be found by their primary key. With a plain status test, a
-     -- planner whose statistics of a day partition say "no pending rows" (a backlog published since the last
-     -- ANALYZE) reads every pending row of the partition through a partial index on status and hash-joins them
-     -- with the input, once per claim: a 50 000-delivery drain ran 4.5 times slower. The expression matches no
-     -- index, so the plan is a primary-key lookup per row whatever the statistics say.
-     WHERE d.id = i.id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
-       AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
-       AND (d.claimed_until IS NULL OR d.claimed_until < now())
-       AND ${HEAD_OF_LINE('d')}
-     RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
-               CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
-   )
-   SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
-);
-
 @Injectable()
 export class DeliveryStore {
   private readonly claims = new TickBatch<ClaimRequest, ClaimedDelivery | undefined>((requests) => this.claimBatch(requests));
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly statements: PreparedStatements,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -244,7 +217,26 @@ export class DeliveryStore {
     const first = new Map<string, ClaimRequest>();
     for (const r of requests) if (!first.has(r.deliveryId)) first.set(r.deliveryId, r);
     const unique = [...first.values()];
-    const rows = await this.statements.query<ClaimRow>(CLAIM, [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))]);
+    const rows: ClaimRow[] = await this.db.query(
+      `WITH input AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS t(id, attempt, lease_ms)),
+       claimed AS (
+         UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
+         FROM input i
+         -- (d.status || ''), not d.status: the rows must be found by their primary key. With a plain status test, a
+         -- planner whose statistics of a day partition say "no pending rows" (a backlog published since the last
+         -- ANALYZE) reads every pending row of the partition through a partial index on status and hash-joins them
+         -- with the input, once per claim: a 50 000-delivery drain ran 4.5 times slower. The expression matches no
+         -- index, so the plan is a primary-key lookup per row whatever the statistics say.
+         WHERE d.id = i.id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
+           AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
+           AND (d.claimed_until IS NULL OR d.claimed_until < now())
+           AND ${HEAD_OF_LINE('d')}
+         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
+                   CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
+       )
+       SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
+      [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return requests.map((r) => {
       const row = first.get(r.deliveryId) === r ? byId.get(r.deliveryId) : undefined;

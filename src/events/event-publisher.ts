@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
-import { PreparedStatements } from '../database/prepared-statements';
 import { isUnavailable } from '../common/error.filter';
 import { LimitExceededError, OverloadedError } from '../common/errors';
 import { newId } from '../common/ids';
@@ -68,7 +67,6 @@ export class EventPublisher {
     private readonly metrics: MetricsService,
     private readonly rateLimiter: EndpointRateLimiter,
     private readonly tracing: PublishTracing,
-    private readonly statements: PreparedStatements,
   ) {
     metrics.watchGroupCommitQueue('publish', () => this.waitingEvents);
   }
@@ -269,7 +267,7 @@ export class EventPublisher {
       // one-statement publish stays as it was for everything else).
       if (deliveries.length <= DELIVERY_INSERT_ROWS && !deliveries.some(lined)) {
         // No idempotency keys: events and deliveries in one statement, so one round trip and one commit.
-        if (!(await insertEventsAndDeliveries(this.statements, rows, deliveries, versions, now))) return undefined;
+        if (!(await insertEventsAndDeliveries(this.db, rows, deliveries, versions, now))) return undefined;
       } else {
         const ok = await this.db.transaction(async (tx) => {
           if (!(await versionsCurrent(tx, versions))) return false;

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
-import { PreparedStatements } from '../../src/database/prepared-statements';
 import { AttemptRecord, AttemptRecorder } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { createTestDatabase } from '../support/database';
@@ -15,7 +14,6 @@ const NO = { recorded: false };
 describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   let drop: () => Promise<void>;
   let db: DataSource;
-  let statements: PreparedStatements;
   let tenantId: string;
   let eventId: string;
 
@@ -24,7 +22,6 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     drop = database.drop;
     db = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false });
     await db.initialize();
-    statements = new PreparedStatements({ databaseUrl: database.url, preparedStatements: true, limits: { dbConnectTimeoutMs: 5000, dbStatementTimeoutMs: 30_000 } });
     tenantId = newId('tnt');
     eventId = newId('evt');
     await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'recorder')`, [tenantId]);
@@ -32,7 +29,6 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    await statements?.onApplicationShutdown();
     await db?.destroy();
     await drop?.();
   });
@@ -88,26 +84,15 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     };
   }
 
-  /** A DataSource and prepared statements that count the statements sent through them. */
-  function countingPorts(): { db: DataSource; statements: PreparedStatements; count: () => number } {
-    let count = 0;
-    const spy = Object.create(db) as DataSource;
-    spy.query = ((...args: Parameters<DataSource['query']>) => {
-      count++;
-      return db.query(...args);
-    }) as DataSource['query'];
-    const prepared = Object.create(statements) as PreparedStatements;
-    prepared.query = ((...args: Parameters<PreparedStatements['query']>) => {
-      count++;
-      return statements.query(...args);
-    }) as PreparedStatements['query'];
-    return { db: spy, statements: prepared, count: () => count };
-  }
-
   /** Counts the statements the recorder sends. */
   function counting(): { recorder: AttemptRecorder; statements: () => number } {
-    const ports = countingPorts();
-    return { recorder: new AttemptRecorder(ports.db, ports.statements), statements: ports.count };
+    let statements = 0;
+    const spy = Object.create(db) as DataSource;
+    spy.query = ((...args: Parameters<DataSource['query']>) => {
+      statements++;
+      return db.query(...args);
+    }) as DataSource['query'];
+    return { recorder: new AttemptRecorder(spy), statements: () => statements };
   }
 
   it('records concurrent attempts in a few grouped statements, each only after its group is committed', async () => {
@@ -136,7 +121,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ep = await endpoint();
     const moved = await delivery(ep, 2);
     const fresh = await delivery(ep);
-    const recorder = new AttemptRecorder(db, statements);
+    const recorder = new AttemptRecorder(db);
     // Held back behind a first statement, the rest form one group.
     const first = recorder.record(success(await delivery(ep), ep));
     const stale = recorder.record(success(moved, ep, 2));
@@ -156,7 +141,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const open = await endpoint({ failures: 7, circuit: true });
     const untouched = await endpoint({ failures: 2 });
     const staleReset = await endpoint({ failures: 4 });
-    const recorder = new AttemptRecorder(db, statements);
+    const recorder = new AttemptRecorder(db);
     const results = await Promise.all([
       recorder.record(success(await delivery(open), open, 1, { resetEndpointHealth: true })),
       recorder.record(success(await delivery(untouched), untouched)),
@@ -175,7 +160,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const retry = await delivery(ep);
     const dead = await delivery(ep, 4);
     const next = new Date(Date.now() + 60_000);
-    const recorder = new AttemptRecorder(db, statements);
+    const recorder = new AttemptRecorder(db);
     const failed = { statusCode: 500, responseBody: 'boom', error: null, lastError: 'HTTP 500' };
     expect(
       await Promise.all([
@@ -192,7 +177,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
 
   it('records an answer PostgreSQL will not store without its response, saying so, and fails no other member', async () => {
     const ep = await endpoint();
-    const recorder = new AttemptRecorder(db, statements);
+    const recorder = new AttemptRecorder(db);
     const first = recorder.record(success(await delivery(ep), ep));
     const good = await delivery(ep);
     const bad = await delivery(ep);
@@ -207,9 +192,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
 
     const down = Object.create(db) as DataSource;
     down.query = (() => Promise.reject(new Error('connection terminated'))) as DataSource['query'];
-    const downStatements = Object.create(statements) as PreparedStatements;
-    downStatements.query = (() => Promise.reject(new Error('connection terminated'))) as PreparedStatements['query'];
-    const failing = new AttemptRecorder(down, downStatements);
+    const failing = new AttemptRecorder(down);
     const all = await Promise.allSettled([1, 2, 3, 4].map(() => failing.record(success(good, ep))));
     expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
     expect((all[3] as PromiseRejectedResult).reason.message).toBe('connection terminated');
@@ -220,10 +203,15 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ids = await Promise.all(Array.from({ length: 20 }, () => delivery(ep)));
     const later = await delivery(ep);
     await db.query(`UPDATE deliveries SET next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [later]);
-    const ports = countingPorts();
-    const store = new DeliveryStore(ports.db, ports.statements);
+    let statements = 0;
+    const spy = Object.create(db) as DataSource;
+    spy.query = ((...args: Parameters<DataSource['query']>) => {
+      statements++;
+      return db.query(...args);
+    }) as DataSource['query'];
+    const store = new DeliveryStore(spy);
     const claims = await Promise.all([...ids, ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)));
-    expect(ports.count()).toBe(1);
+    expect(statements).toBe(1);
     expect(claims.slice(0, 20).map((c) => c!.id)).toEqual(ids);
     expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null, lineKey: null });
     expect(claims.slice(20)).toEqual([undefined, undefined, undefined]);
@@ -235,14 +223,14 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const [row] = await db.query(`SELECT claimed_until > now() AS claimed FROM deliveries WHERE id = $1`, [ids[1]]);
     expect(row.claimed).toBe(true);
     // Recording lets the claim go.
-    await new AttemptRecorder(db, statements).record(success(ids[1], ep));
+    await new AttemptRecorder(db).record(success(ids[1], ep));
     expect(await db.query(`SELECT claimed_until FROM deliveries WHERE id = $1`, [ids[1]])).toEqual([{ claimed_until: null }]);
   });
 
   it('parks only where the endpoint is still disabled, judged by its row', async () => {
     const ep = await endpoint();
     const id = await delivery(ep);
-    const store = new DeliveryStore(db, statements);
+    const store = new DeliveryStore(db);
     expect(await store.park(id, 0)).toBe('enabled');
     await db.query(`UPDATE endpoints SET disabled = true WHERE id = $1`, [ep]);
     expect(await store.park(id, 0)).toBe('parked');
@@ -254,7 +242,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ep = await endpoint();
     const id = await delivery(ep);
     await db.query(`UPDATE deliveries SET resend_requested = true WHERE id = $1`, [id]);
-    expect(await new AttemptRecorder(db, statements).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true, released: [] });
+    expect(await new AttemptRecorder(db).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true, released: [] });
     const [row] = await db.query(`SELECT status, attempt_count, next_trigger, resend_requested, next_attempt_at <= now() AS due FROM deliveries WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'pending', attempt_count: 1, next_trigger: 'manual', resend_requested: false, due: true });
   });
@@ -275,8 +263,8 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const head = await lined(ep, 'k', 1);
     const next = await lined(ep, 'k', 2);
     const other = await lined(ep, 'other', 1);
-    const store = new DeliveryStore(db, statements);
-    const recorder = new AttemptRecorder(db, statements);
+    const store = new DeliveryStore(db);
+    const recorder = new AttemptRecorder(db);
     expect(await store.claim(next, 1, 30_000)).toBeUndefined();
     expect(await store.claim(other, 1, 30_000)).toMatchObject({ id: other, lineKey: 'other' });
     expect(await store.claim(head, 1, 30_000)).toMatchObject({ id: head, lineKey: 'k' });
@@ -295,9 +283,9 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   it('a dead head releases its line too, and so does one finished without an attempt', async () => {
     const ep = await endpoint();
     const [a, b, c] = [await lined(ep, 'k', 1), await lined(ep, 'k', 2), await lined(ep, 'k', 3)];
-    const store = new DeliveryStore(db, statements);
+    const store = new DeliveryStore(db);
     await store.claim(a, 1, 30_000);
-    const dead = await new AttemptRecorder(db, statements).record(success(a, ep, 1, { status: 'dead', statusCode: 500, lastError: 'HTTP 500', lineKey: 'k' }));
+    const dead = await new AttemptRecorder(db).record(success(a, ep, 1, { status: 'dead', statusCode: 500, lastError: 'HTTP 500', lineKey: 'k' }));
     expect(dead).toMatchObject({ recorded: true, released: [{ deliveryId: b }] });
     const claimed = await store.claim(b, 1, 30_000);
     expect(await store.finishWithoutAttempt(claimed!, 'endpoint deleted')).toMatchObject({ finished: true, released: [{ deliveryId: c }] });
