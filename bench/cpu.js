@@ -51,12 +51,24 @@ function groupOf(p, byPid) {
   return null;
 }
 
-function totals(byPid) {
-  const sums = {};
+/** Each process of a group, by pid: its clock ticks so far. */
+function snapshot(byPid) {
+  const out = new Map();
   for (const p of processTimes()) {
     const g = groupOf(p, byPid);
-    if (g) sums[g] = (sums[g] || 0) + p.ticks;
+    if (g) out.set(p.pid, { group: g, ticks: p.ticks });
   }
+  return out;
+}
+
+/**
+ * Each group's ticks between two snapshots, counted per process: a process started meanwhile counts whole, one
+ * that exited meanwhile (a PostgreSQL backend whose connection closed) is left out, since what it used in the window
+ * is gone with it. Summing groups before and after instead would count its whole life against the window.
+ */
+function deltas(before, after) {
+  const sums = {};
+  for (const [pid, { group, ticks }] of after) sums[group] = (sums[group] || 0) + ticks - (before.get(pid)?.ticks ?? 0);
   return sums;
 }
 
@@ -79,15 +91,15 @@ function startCpu(ctx) {
     }
   };
   const t0 = Date.now();
-  const before = totals(byPid);
+  const before = snapshot(byPid);
   const boxBefore = box();
   return () => {
     const seconds = (Date.now() - t0) / 1000;
-    const after = totals(byPid);
+    const after = deltas(before, snapshot(byPid));
     const boxAfter = box();
     const pct = (ticks) => (100 * ticks) / clockTicks() / seconds;
     const out = {};
-    for (const g of ['api', 'worker', 'postgres', 'redis', 'generator', 'receiver']) out[g] = after[g] === undefined ? null : pct(after[g] - (before[g] || 0));
+    for (const g of ['api', 'worker', 'postgres', 'redis', 'generator', 'receiver']) out[g] = after[g] === undefined ? null : pct(after[g]);
     if (boxBefore && boxAfter) out.box = pct(boxAfter.busy - boxBefore.busy);
     return out;
   };
