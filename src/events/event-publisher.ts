@@ -43,9 +43,9 @@ interface Waiting {
 /** A fan-out from a stale endpoint list: the transaction is rolled back and the commit made again. */
 const STALE = Symbol('stale endpoint list');
 /** How often a commit is made again because endpoint lists went stale under it. */
+const MAX_STALE_RETRIES = 5;
 /** Events waiting before a second commit runs beside the first (see schedule). */
 const SECOND_COMMIT_AFTER = 8;
-const MAX_STALE_RETRIES = 5;
 
 /**
  * Publishes events with group commit: requests that arrive while a commit is running share the next one,
