@@ -3,6 +3,7 @@
 // backend), Redis, the load generator and the receiver, in % of one core. A row whose latency grows because the
 // machine is full says so with these figures: the box has (cores × 100) %.
 const fs = require('node:fs');
+const os = require('node:os');
 const { execFileSync } = require('node:child_process');
 const { num, row } = require('./report');
 
@@ -72,55 +73,59 @@ function deltas(before, after) {
   return sums;
 }
 
+const LABELS = { api: 'API', worker: 'worker', postgres: 'PostgreSQL', redis: 'Redis', generator: 'generator', receiver: 'receiver' };
+/** The bench's processes by their name in ctx.procs, and the group each counts in. */
+const PROCESSES = { api: 'api', worker: 'worker', loadgen: 'generator', receiver: 'receiver' };
+
+/** Busy ticks of the whole box so far (user, nice, system, irq, softirq; not idle, iowait or steal), or null. */
+function boxTicks() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return line[0] + line[1] + line[2] + line[5] + line[6];
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Starts counting; `stop()` answers each group's CPU over the window in % of one core, and `other` for the rest
- * of the box (from /proc/stat), so that the sum says how full the machine was.
+ * Starts counting; `stop()` answers each group's CPU over the window in % of one core, `box` for the whole machine
+ * (so that the sum says how full it was) and `cores`, the machine's 100 % units.
  */
 function startCpu(ctx) {
   const byPid = new Map();
-  for (const [name, group] of [['api', 'api'], ['worker', 'worker'], ['loadgen', 'generator'], ['receiver', 'receiver']]) {
+  for (const [name, group] of Object.entries(PROCESSES)) {
     const proc = ctx.procs[name];
     if (proc && proc.alive()) byPid.set(proc.child.pid, group);
   }
-  const box = () => {
-    try {
-      const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return { busy: line[0] + line[1] + line[2] + line[5] + line[6] };
-    } catch {
-      return null;
-    }
-  };
   const t0 = Date.now();
   const before = snapshot(byPid);
-  const boxBefore = box();
+  const boxBefore = boxTicks();
   return () => {
     const seconds = (Date.now() - t0) / 1000;
-    const after = deltas(before, snapshot(byPid));
-    const boxAfter = box();
+    const used = deltas(before, snapshot(byPid));
+    const boxAfter = boxTicks();
     const pct = (ticks) => (100 * ticks) / clockTicks() / seconds;
-    const out = {};
-    for (const g of ['api', 'worker', 'postgres', 'redis', 'generator', 'receiver']) out[g] = after[g] === undefined ? null : pct(after[g]);
-    if (boxBefore && boxAfter) out.box = pct(boxAfter.busy - boxBefore.busy);
+    const out = { cores: os.cpus().length };
+    for (const g of Object.keys(LABELS)) out[g] = used[g] === undefined ? null : pct(used[g]);
+    if (boxBefore !== null && boxAfter !== null) out.box = pct(boxAfter - boxBefore);
     return out;
   };
 }
 
-const LABELS = { api: 'API', worker: 'worker', postgres: 'PostgreSQL', redis: 'Redis', generator: 'generator', receiver: 'receiver' };
-
 /** "API 60 % · worker 54 % · … · box 197 % of 200 %" */
-function describeCpu(cpu, cores) {
+function describeCpu(cpu) {
   if (!cpu) return '';
   const parts = Object.entries(LABELS)
     .filter(([k]) => cpu[k] !== null && cpu[k] !== undefined)
     .map(([k, label]) => `${label} ${Math.round(cpu[k])} %`);
-  if (cpu.box !== undefined) parts.push(`box ${Math.round(cpu.box)} % of ${cores * 100} %`);
+  if (cpu.box !== undefined) parts.push(`box ${Math.round(cpu.box)} % of ${cpu.cores * 100} %`);
   return parts.join(' · ');
 }
 
 /** The CPU of each process during a measurement, in % of one core, and the whole box's (the machine has cores × 100 %). */
-function cpuRow(cpu, cores, when = 'meanwhile') {
+function cpuRow(cpu, when = 'meanwhile') {
   if (!cpu) return row(`  CPU ${when}: not measured`);
-  return row(`  CPU ${when}, % of a core: API / worker / PostgreSQL / Redis / generator / receiver / whole box (of ${cores * 100} %)`, num('int', [cpu.api, cpu.worker, cpu.postgres, cpu.redis, cpu.generator, cpu.receiver, cpu.box]));
+  return row(`  CPU ${when}, % of a core: API / worker / PostgreSQL / Redis / generator / receiver / whole box (of ${cpu.cores * 100} %)`, num('int', [cpu.api, cpu.worker, cpu.postgres, cpu.redis, cpu.generator, cpu.receiver, cpu.box]));
 }
 
 module.exports = { startCpu, describeCpu, cpuRow };

@@ -58,7 +58,7 @@ module.exports = {
       const ratio = s.max.rate / r.ingest.rate;
       rows.push(row(`inbound burst /in (${kind}), ${r.connections} connections${beyondGenerator(ctx, s.max.rate)}`, num('int', s.max.rate, 'req/s'), num('int', r.ingest.rate, 'ev/s single-event ingest'), num('pct', ratio), '≥ 80 %', ctx.target(`inbound ${kind} ≥ 80 % of single-event ingest`, ratio >= 0.8, ratio)));
       rows.push(row(`  p50 / p99 at 80 % of ingest (open loop)${beyondGenerator(ctx, s.at80.rate)}`, num('ms', [s.at80.latency.p50, s.at80.latency.p99]), '', '', 'p99 ≤ 50 ms', ctx.target(`inbound ${kind}: p99 ≤ 50 ms at 80 % of ingest`, s.at80.latency.p99 <= 50, s.at80.latency.p99)));
-      rows.push(cpuRow(s.at80.cpu, ctx.results.environment.cores, 'at 80 %'));
+      rows.push(cpuRow(s.at80.cpu, 'at 80 %'));
     }
     return rows;
   },
