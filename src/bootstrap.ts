@@ -15,7 +15,8 @@ import { validationPipe } from './common/validation';
 import { HeraldConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
 import { MAX_BATCH_EVENTS } from './events/dto/event.dto';
-import { checkKeyOnArrival, echoRequestId, logWithRequestId } from './logging/request-hooks';
+import { rootLogger } from './logging/log-format';
+import { checkKeyOnArrival, echoRequestId, logCompleted, logWithRequestId } from './logging/request-hooks';
 import { requestIdFrom } from './logging/request-id';
 
 export async function runMigrations(config: HeraldConfig): Promise<string[]> {
@@ -104,7 +105,9 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
   });
   fastify.addHook('onRequest', echoRequestId);
   if (config.role !== 'worker') fastify.addHook('onRequest', checkKeyOnArrival(app.get(Authenticator)));
-  fastify.addHook('preHandler', logWithRequestId);
+  const log = rootLogger(quiet ? 'silent' : config.logLevel);
+  fastify.addHook('preHandler', logWithRequestId(log));
+  fastify.addHook('onResponse', logCompleted(log));
   registerBodyParsers(app, adapter);
   app.useGlobalPipes(validationPipe());
 

@@ -30,13 +30,39 @@ export function checkKeyOnArrival(authenticator: Authenticator) {
   };
 }
 
+/** Requests that are not worth a line each (probes, scrapes). */
+const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
+
 /**
- * pino-http binds the request's logger when the request arrives, but reading the body runs outside that
- * context: bind it again around the handler, so that every line the handler writes carries the requestId.
+ * The logger of lines written while a request runs: the root logger with the request's id, made on the first line
+ * (most requests write none). PinoLogger.assign replaces it, as with any nestjs-pino store.
  */
-export function logWithRequestId(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const raw = request.raw as { allLogs?: Logger[]; log?: Logger };
-  const logger = raw.allLogs?.[raw.allLogs.length - 1] ?? raw.log;
-  if (!logger) return done();
-  storage.run(new Store(logger), done);
+export function requestStore(root: Logger, requestId: string): Store {
+  const store = new Store(root);
+  let bound: Logger | undefined;
+  Object.defineProperty(store, 'logger', {
+    enumerable: true,
+    get: () => (bound ??= root.child({ requestId })),
+    set: (logger: Logger) => (bound = logger),
+  });
+  return store;
+}
+
+/** Binds the handler's log lines to the request's id (the handler runs inside this context). */
+export function logWithRequestId(root: Logger) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    storage.run(requestStore(root, request.id), done);
+  };
+}
+
+/** One line per completed request: method, path (no query), status, duration; never a header or a body. */
+export function logCompleted(root: Logger) {
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    if (root.isLevelEnabled(level) && !QUIET_PATHS.test(request.url)) {
+      const line = { requestId: request.id, req: { method: request.method, path: request.url.split('?')[0] }, res: { statusCode: reply.statusCode }, durationMs: Math.round(reply.elapsedTime) };
+      root[level](line, 'request completed');
+    }
+    done();
+  };
 }
