@@ -17,7 +17,7 @@ async function findKnee(step, { startRate, factor = 1.15, maxSteps = 8, p99Ms = 
     const r = await step(rate);
     const ok = holds(r);
     steps.push({ rate, ok, p50: r.latency.p50, p99: r.latency.p99, achievedRate: r.achievedRate, failed: r.failed, extra: r.extra });
-    log(`    ${Math.round(rate)}/s: p50 ${fmtMs(r.latency.p50)}, p99 ${fmtMs(r.latency.p99)}${r.failed ? `, ${r.failed} failed` : ''} → ${ok ? 'holds' : 'does not hold'}`);
+    log(`    ${Math.round(rate)}/s: p50 ${fmtMs(r.latency.p50)}, p99 ${fmtMs(r.latency.p99)}${r.failed ? `, ${r.failed} failed` : ''}${r.extra?.note ? `; ${r.extra.note}` : ''} → ${ok ? 'holds' : 'does not hold'}`);
     if (direction === 0) direction = ok ? 1 : -1;
     if (ok) {
       knee = Math.max(knee ?? 0, rate);

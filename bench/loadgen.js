@@ -5,6 +5,7 @@
 const { openLoop, closedLoop } = require('./load');
 const { findKnee } = require('./knee');
 const ceilings = require('./ceilings');
+const { openCommitProbe, commitNote } = require('./commit-probe');
 
 /** Request bodies are described, not sent as functions: a fixed body, or events with the publish time in `t`. */
 function bodyMaker(spec) {
@@ -14,16 +15,38 @@ function bodyMaker(spec) {
 }
 
 const say = (text) => process.send({ log: text });
+
+/**
+ * With `url` (the bench database), every measurement `run` makes through `probe` has the commit probe beside it
+ * (see commit-probe.js); without, `probe` runs it alone.
+ */
+async function besideCommits(url, run) {
+  if (!url) return run((measure) => measure());
+  const commits = await openCommitProbe(url);
+  try {
+    return await run(commits.beside);
+  } finally {
+    await commits.close();
+  }
+}
 /** A knee step that falls behind gives up its unsent requests this long after its schedule ends (it failed anyway). */
 const KNEE_GRACE_MS = 5000;
 let bull = null;
 
 const COMMANDS = {
-  open: (m) => openLoop({ ...m.load, makeBody: bodyMaker(m.load.body) }),
+  open: (m) => besideCommits(m.commitProbe, (probe) => probe(() => openLoop({ ...m.load, makeBody: bodyMaker(m.load.body) }))),
   closed: (m) => closedLoop(m.load),
   /** The knee of an HTTP route: open loop at rising rates, each for stepMs. */
   knee: (m) =>
-    findKnee((rate) => openLoop({ ...m.load, rate, durationMs: m.stepMs, giveUpAfterMs: KNEE_GRACE_MS, makeBody: bodyMaker(m.load.body) }), { ...m.knee, log: say }),
+    besideCommits(m.commitProbe, (probe) =>
+      findKnee(
+        async (rate) => {
+          const r = await probe(() => openLoop({ ...m.load, rate, durationMs: m.stepMs, giveUpAfterMs: KNEE_GRACE_MS, makeBody: bodyMaker(m.load.body) }));
+          return r.commits ? { ...r, extra: { commits: r.commits, note: commitNote(r.commits) } } : r;
+        },
+        { ...m.knee, log: say },
+      ),
+    ),
   pgInsert: (m) => ceilings.pgInsert(m.args),
   attemptWrite: (m) => ceilings.attemptWrite(m.args),
   bull: (m) => ceilings.bull(m.args),

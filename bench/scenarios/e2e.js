@@ -5,6 +5,7 @@ const { shardOf, wallNow, http, fmt } = require('../lib');
 const { num, row } = require('../report');
 const { composed } = require('./ingest');
 const { startCpu, describeCpu, cpuRow } = require('../cpu');
+const { commitNote, commitRows } = require('../commit-probe');
 
 /**
  * Publishes in open loop to `set` (round robin over its event types) at `rate` for `durationS` after a
@@ -18,15 +19,15 @@ async function openLoopE2E(ctx, { label, set, tag, rate, durationS, warmS }) {
   await ctx.measure('open', { load: { ...load, durationMs: warmS * 1000, body: { events: { types, warm: true, pad: ctx.PAD } } } });
   const from = wallNow();
   const cpuOf = startCpu(ctx);
-  const pub = await ctx.measure('open', { load: { ...load, durationMs: durationS * 1000, collectIds: true, body: { events: { types, warm: false, pad: ctx.PAD } } } });
+  const pub = await ctx.measure('open', { load: { ...load, durationMs: durationS * 1000, collectIds: true, body: { events: { types, warm: false, pad: ctx.PAD } } }, commitProbe: ctx.dbUrl() });
   const cpu = cpuOf();
   const to = wallNow();
   const got = await ctx.waitUntil(() => rx.stats(tag), (s) => s.unique >= pub.ok, P.settleMs, true);
   const full = await rx.stats(tag, { ids: true });
   const seen = new Set(full.ids);
   const lost = pub.ids.filter((id) => !seen.has(id)).length;
-  const r = { label, endpoints: set.length, rate, durationS, published: pub.ok, publishFailed: pub.failed, publishLatency: pub.latency, received: got.unique, duplicates: got.duplicates, lost, latency: full.latency, window: [from, to], maxSendDelayMs: pub.maxSendDelayMs, cpu };
-  ctx.log(`  ${label}: ${pub.ok} published at ${rate}/s, ${got.unique} received, ${lost} lost; publish→receive p50 ${fmt.ms(full.latency.p50)}, p99 ${fmt.ms(full.latency.p99)}, max ${fmt.ms(full.latency.max)} (publish p99 ${fmt.ms(pub.latency.p99)}); CPU: ${describeCpu(cpu)}`);
+  const r = { label, endpoints: set.length, rate, durationS, published: pub.ok, publishFailed: pub.failed, publishLatency: pub.latency, received: got.unique, duplicates: got.duplicates, lost, latency: full.latency, window: [from, to], maxSendDelayMs: pub.maxSendDelayMs, cpu, commits: pub.commits };
+  ctx.log(`  ${label}: ${pub.ok} published at ${rate}/s, ${got.unique} received, ${lost} lost; publish→receive p50 ${fmt.ms(full.latency.p50)}, p99 ${fmt.ms(full.latency.p99)}, max ${fmt.ms(full.latency.max)} (publish p99 ${fmt.ms(pub.latency.p99)}); ${commitNote(pub.commits)}; CPU: ${describeCpu(cpu)}`);
   if (lost) ctx.fail(`${label}: ${lost} events lost`);
   if (pub.failed) ctx.fail(`${label}: ${pub.failed} publishes failed ${JSON.stringify({ statuses: pub.statuses, errors: pub.errors })}`);
   return r;
@@ -126,6 +127,7 @@ module.exports = {
       if (cap?.perSecond) rows.push(row('end to end capacity: 1 / (1 / ingest max + 1 / drain), one box', num('int', cap.perSecond, 'ev/s'), ''));
       rows.push(row(`end to end p50 / p99 (${fmt.int(h.e2e.rate)} ev/s = 50 % of capacity, ${h.e2e.durationS} s, ${h.e2e.endpoints} endpoints)`, num('ms', [h.e2e.latency.p50, h.e2e.latency.p99]), '', '', 'p50 ≤ 20, p99 ≤ 250 ms', target('end to end p50 ≤ 20 ms, p99 ≤ 250 ms', h.e2e.latency.p50 <= 20 && h.e2e.latency.p99 <= 250, h.e2e.latency)));
       rows.push(row('  events lost', num('int', h.e2e.lost), '', '', '0', target('end to end: 0 lost', h.e2e.lost === 0 && h.e2e.published > 0, h.e2e.lost)));
+      rows.push(...commitRows(h.e2e.commits));
       rows.push(cpuRow(h.e2e.cpu));
     }
     if (h.fanout) {

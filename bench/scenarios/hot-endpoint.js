@@ -46,6 +46,9 @@ module.exports = {
     return [
       row(`hot endpoint (${fmt.int(r.backlog)} queued): 20 neighbours' e2e p50 / p99`, num('ms', [r.beside.latency.p50, r.beside.latency.p99]), num('ms', [r.alone.latency.p50, r.alone.latency.p99], 'alone'), num('pct', [r.p50Change, r.p99Change]), 'p99 change ≤ +20 %', ctx.target("hot endpoint: neighbours' p99 change ≤ 20 %", ok, r.p99Change)),
       row('  the hot endpoint meanwhile: delivered / most in flight', num('int', [r.hotReceivedInWindow, r.hotMaxInFlight])),
+      ...(r.alone.commits && r.beside.commits
+        ? [row('  empty commit beside them (every 20 ms, own connection): p99 / slowest alone, then beside', num('ms', [r.alone.commits.p99, r.alone.commits.max, r.beside.commits.p99, r.beside.commits.max]))]
+        : []),
       cpuRow(r.alone.cpu, 'of the neighbours alone'),
       cpuRow(r.beside.cpu, 'beside the hot endpoint'),
       row('  events lost', num('int', r.alone.lost + r.beside.lost), '', '', '0', ctx.target('hot endpoint: 0 lost', r.alone.lost + r.beside.lost === 0, r.beside.lost)),

@@ -6,6 +6,7 @@ const { createHmac } = require('node:crypto');
 const { fmt } = require('../lib');
 const { num, row } = require('../report');
 const { startCpu, cpuRow } = require('../cpu');
+const { commitNote, commitRows } = require('../commit-probe');
 const { beyondGenerator } = require('./generator');
 
 const CONNECTIONS = 50;
@@ -39,11 +40,11 @@ module.exports = {
       const max = await closed(ctx.api + path, headers, body, P.measureS);
       const rate = ingest.rate * 0.8;
       const cpuOf = startCpu(ctx);
-      const at80 = await ctx.measure('open', { load: { origin: ctx.api, path, rate, durationMs: P.measureS * 1000, headers, body: { fixed: body }, connections: CONNECTIONS } });
+      const at80 = await ctx.measure('open', { load: { origin: ctx.api, path, rate, durationMs: P.measureS * 1000, headers, body: { fixed: body }, connections: CONNECTIONS }, commitProbe: ctx.dbUrl() });
       at80.cpu = cpuOf();
       delete at80.ids;
       out.sources[kind] = { max, at80 };
-      ctx.log(`  ${kind}: ${fmt.int(max.rate)} req/s (p99 ${fmt.ms(max.latency.p99)}); at 80 % of ingest (${fmt.int(rate)}/s): p50 ${fmt.ms(at80.latency.p50)}, p99 ${fmt.ms(at80.latency.p99)}`);
+      ctx.log(`  ${kind}: ${fmt.int(max.rate)} req/s (p99 ${fmt.ms(max.latency.p99)}); at 80 % of ingest (${fmt.int(rate)}/s): p50 ${fmt.ms(at80.latency.p50)}, p99 ${fmt.ms(at80.latency.p99)}; ${commitNote(at80.commits)}`);
       if (max.non2xx || max.errors) ctx.fail(`inbound ${kind}: ${max.non2xx} non-2xx answers, ${max.errors} errors`);
       if (at80.failed) ctx.fail(`inbound ${kind} at 80 %: ${at80.failed} requests failed ${JSON.stringify({ statuses: at80.statuses, errors: at80.errors })}`);
     }
@@ -58,6 +59,7 @@ module.exports = {
       const ratio = s.max.rate / r.ingest.rate;
       rows.push(row(`inbound burst /in (${kind}), ${r.connections} connections${beyondGenerator(ctx, s.max.rate)}`, num('int', s.max.rate, 'req/s'), num('int', r.ingest.rate, 'ev/s single-event ingest'), num('pct', ratio), '≥ 80 %', ctx.target(`inbound ${kind} ≥ 80 % of single-event ingest`, ratio >= 0.8, ratio)));
       rows.push(row(`  p50 / p99 at 80 % of ingest (open loop)${beyondGenerator(ctx, s.at80.rate)}`, num('ms', [s.at80.latency.p50, s.at80.latency.p99]), '', '', 'p99 ≤ 50 ms', ctx.target(`inbound ${kind}: p99 ≤ 50 ms at 80 % of ingest`, s.at80.latency.p99 <= 50, s.at80.latency.p99)));
+      rows.push(...commitRows(s.at80.commits));
       rows.push(cpuRow(s.at80.cpu, 'at 80 %'));
     }
     return rows;

@@ -6,6 +6,7 @@ const { num, row } = require('../report');
 const { KNEE_START } = require('../knee');
 const { beyondGenerator } = require('./generator');
 const { startCpu, describeCpu, cpuRow } = require('../cpu');
+const { commitNote, commitRows } = require('../commit-probe');
 
 /** 1 / Σ(1/ceiling): the most a path made of these parts in series can do. */
 const composed = (...parts) => (parts.every((p) => p > 0) ? 1 / parts.reduce((s, p) => s + 1 / p, 0) : null);
@@ -26,18 +27,19 @@ module.exports = {
     await ctx.profile('api', 'start');
     const max = await closed(P.measureS);
     const cpuOf = startCpu(ctx);
-    const at80 = await ctx.measure('open', { load: { origin: ctx.api, path: route, rate: max.rate * 0.8, durationMs: P.measureS * 1000, headers: ctx.jsonHeaders, body: { fixed: body } } });
+    const at80 = await ctx.measure('open', { load: { origin: ctx.api, path: route, rate: max.rate * 0.8, durationMs: P.measureS * 1000, headers: ctx.jsonHeaders, body: { fixed: body } }, commitProbe: ctx.dbUrl() });
     at80.cpu = cpuOf();
     await ctx.profile('api', 'stop', 'api-ingest');
     delete at80.ids;
     results.herald.ingest = { max, at80 };
-    log(ctx, `  max ${fmt.int(max.rate)} events/s (p50 ${fmt.ms(max.latency.p50)}, p99 ${fmt.ms(max.latency.p99)}); at 80 % (${fmt.int(at80.achievedRate)}/s): p50 ${fmt.ms(at80.latency.p50)}, p99 ${fmt.ms(at80.latency.p99)}; CPU: ${describeCpu(at80.cpu)}`);
+    log(ctx, `  max ${fmt.int(max.rate)} events/s (p50 ${fmt.ms(max.latency.p50)}, p99 ${fmt.ms(max.latency.p99)}); at 80 % (${fmt.int(at80.achievedRate)}/s): p50 ${fmt.ms(at80.latency.p50)}, p99 ${fmt.ms(at80.latency.p99)}; ${commitNote(at80.commits)}; CPU: ${describeCpu(at80.cpu)}`);
     if (max.non2xx || max.errors) ctx.fail(`ingest: ${max.non2xx} non-2xx answers, ${max.errors} errors`);
     if (at80.failed) ctx.fail(`ingest at 80 %: ${at80.failed} requests failed ${JSON.stringify({ statuses: at80.statuses, errors: at80.errors })}`);
 
     log(ctx, `sustained ingest: open loop stepped up from 60 % of the max, ${P.kneeStepS} s per step, until p99 > ${P.kneeP99Ms} ms`);
     results.knees.ingest = await ctx.measure('knee', {
       load: { origin: ctx.api, path: route, headers: ctx.jsonHeaders, body: { fixed: body } },
+      commitProbe: ctx.dbUrl(),
       stepMs: P.kneeStepS * 1000,
       knee: { startRate: max.rate * KNEE_START, p99Ms: P.kneeP99Ms, maxSteps: P.kneeMaxSteps },
     });
@@ -71,6 +73,7 @@ module.exports = {
       rows.push(row(`ingest, single event (max, closed loop)${beyondGenerator(ctx, h.ingest.max.rate)}`, num('int', h.ingest.max.rate, 'ev/s'), num('int', c.bareNest.max.rate, 'req/s bare Nest'), num('pct', r), '≥ 35 %', target('ingest ≥ 35 % of bare Nest', r >= 0.35, r)));
       rows.push(row('  latency p50 / p99 at max', num('ms', [h.ingest.max.latency.p50, h.ingest.max.latency.p99]), num('ms', [c.bareNest.max.latency.p50, c.bareNest.max.latency.p99])));
       rows.push(row(`  latency p50 / p99 at 80 % (open loop)${beyondGenerator(ctx, h.ingest.at80.rate)}`, num('ms', [h.ingest.at80.latency.p50, h.ingest.at80.latency.p99]), num('ms', [c.bareNest.at80.latency.p50, c.bareNest.at80.latency.p99]), '', 'p99 ≤ 50 ms', target('ingest p99 ≤ 50 ms at 80 %', h.ingest.at80.latency.p99 <= 50, h.ingest.at80.latency.p99)));
+      rows.push(...commitRows(h.ingest.at80.commits));
       rows.push(cpuRow(h.ingest.at80.cpu, 'at 80 %'));
       if (comp.ingest?.perSecond) {
         const rc = ratio(h.ingest.max.rate, comp.ingest.perSecond);
@@ -85,6 +88,9 @@ module.exports = {
       const rComp = ratio(knee, comp.ingest?.perSecond);
       rows.push(row('  vs composed ingest ceiling', '', num('int', comp.ingest?.perSecond, 'ev/s composed'), num('pct', rComp), '≥ 50 %', target('sustained ingest ≥ 50 % of the composed ceiling', rComp !== null && rComp >= 0.5, rComp)));
       rows.push(row('  vs composed knee (route knee + PG group share + Bull knee)', '', num('int', comp.ingestKnee?.perSecond, 'ev/s'), num('pct', ratio(knee, comp.ingestKnee?.perSecond))));
+      // Whether the step that failed had the disk stall under it (see commit-probe.js).
+      const failing = k.ingest.steps.find((s) => !s.ok && s.rate === k.ingest.firstFailing);
+      if (failing?.extra?.commits) rows.push(row('  the first step that failed: rate / p99 / slowest empty commit beside it', num('int', failing.rate, 'ev/s'), num('ms', [failing.p99, failing.extra.commits.max])));
     }
     if (h.batch) {
       const r = ratio(h.batch.eventsPerSecond, c.pg.rowsPerSecond);
