@@ -91,8 +91,10 @@ describe('chaos: process crashes', () => {
       );
       const arrivedLater = subscribers.flatMap((s) => s.receiver.received.filter((r) => r.at > signalled + 100)).length;
       console.log(`  SIGTERM with ${inFlight} requests in flight: exit code ${code} after ${stoppedMs} ms; ${atExit} receipts, ${attempts} attempts recorded; ${late} attempts started after the signal (${arrivedLater} requests handed over before it arrived later)`);
+      // It stopped because its attempts were done, not because the grace ran out (that cuts them off, says so, and
+      // would have them made again) or the stop deadline passed (that exits 1).
       expect(code).toBe(0);
-      expect(stoppedMs).toBeLessThan(25_000);
+      expect(worker.output()).not.toContain('still in flight after');
       // Every request that reached a receiver has its attempt recorded: none will be retried.
       expect(attempts).toBe(atExit);
       expect(late).toBe(0);
