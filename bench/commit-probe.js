@@ -27,35 +27,40 @@ async function openCommitProbe(url) {
         await new Promise((resolve) => setTimeout(resolve, PERIOD_MS));
       }
     })();
+    let result;
     try {
-      const result = await measure();
-      return { ...result, commits: describe(times) };
+      result = await measure();
     } finally {
       on = false;
       await loop;
     }
+    // after the loop's last commit: a measurement shorter than one commit still has a sample
+    return { ...result, commits: describe(times) };
   };
   return { beside, close: () => client.end() };
 }
 
 function describe(times) {
-  const { p50, p99, max } = summarize(Float64Array.from(times));
+  const { p50, p99, max } = summarize(times);
   return { count: times.length, p50, p99, max, stalls: times.filter((t) => t > STALL_MS).length };
 }
 
-/** "slowest empty commit 335 ms (2 stalls > 50 ms)", for a log line. */
+/** "slowest empty commit beside it 335.5 ms (2 > 50 ms)", for a log line. */
 function commitNote(commits) {
   if (!commits) return '';
   return `slowest empty commit beside it ${commits.max.toFixed(1)} ms${commits.stalls ? ` (${commits.stalls} > ${STALL_MS} ms)` : ''}`;
 }
 
+/** What the probe is, for a row's label: "empty commit beside it (every 20 ms, own connection)". */
+const probeLabel = (whom = 'it') => `empty commit beside ${whom} (every ${PERIOD_MS} ms, own connection)`;
+
 /** The probe's rows under a measurement's latency row. */
 function commitRows(commits) {
   if (!commits) return [];
   return [
-    row('    empty commit beside it (every 20 ms, own connection): p50 / p99 / slowest', num('ms', [commits.p50, commits.p99, commits.max])),
+    row(`    ${probeLabel()}: p50 / p99 / slowest`, num('ms', [commits.p50, commits.p99, commits.max])),
     row(`    empty commits slower than ${STALL_MS} ms (disk stalls)`, num('int', commits.stalls)),
   ];
 }
 
-module.exports = { openCommitProbe, commitNote, commitRows, STALL_MS };
+module.exports = { openCommitProbe, commitNote, commitRows, probeLabel, STALL_MS };

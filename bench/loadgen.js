@@ -29,6 +29,7 @@ async function besideCommits(url, run) {
     await commits.close();
   }
 }
+
 /** A knee step that falls behind gives up its unsent requests this long after its schedule ends (it failed anyway). */
 const KNEE_GRACE_MS = 5000;
 let bull = null;

@@ -5,6 +5,7 @@ const { fmt } = require('../lib');
 const { num, row } = require('../report');
 const { openLoopE2E } = require('./e2e');
 const { cpuRow } = require('../cpu');
+const { probeLabel } = require('../commit-probe');
 
 module.exports = {
   name: 'hot endpoint',
@@ -47,7 +48,7 @@ module.exports = {
       row(`hot endpoint (${fmt.int(r.backlog)} queued): 20 neighbours' e2e p50 / p99`, num('ms', [r.beside.latency.p50, r.beside.latency.p99]), num('ms', [r.alone.latency.p50, r.alone.latency.p99], 'alone'), num('pct', [r.p50Change, r.p99Change]), 'p99 change ≤ +20 %', ctx.target("hot endpoint: neighbours' p99 change ≤ 20 %", ok, r.p99Change)),
       row('  the hot endpoint meanwhile: delivered / most in flight', num('int', [r.hotReceivedInWindow, r.hotMaxInFlight])),
       ...(r.alone.commits && r.beside.commits
-        ? [row('  empty commit beside them (every 20 ms, own connection): p99 / slowest alone, then beside', num('ms', [r.alone.commits.p99, r.alone.commits.max, r.beside.commits.p99, r.beside.commits.max]))]
+        ? [row(`  ${probeLabel('them')}: p99 / slowest alone, then beside`, num('ms', [r.alone.commits.p99, r.alone.commits.max, r.beside.commits.p99, r.beside.commits.max]))]
         : []),
       cpuRow(r.alone.cpu, 'of the neighbours alone'),
       cpuRow(r.beside.cpu, 'beside the hot endpoint'),
