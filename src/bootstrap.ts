@@ -95,8 +95,8 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
     frameworkErrors: sendFrameworkError,
   });
   // In-process tests ask for silence; the log level is otherwise HERALD_LOG_LEVEL's, start-up lines included.
-  const quiet = options.logger === false;
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(quiet ? { ...config, logLevel: 'silent' } : config), adapter, { bufferLogs: true });
+  const appConfig: HeraldConfig = options.logger === false ? { ...config, logLevel: 'silent' } : config;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(appConfig), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => {
@@ -105,7 +105,7 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
   });
   fastify.addHook('onRequest', echoRequestId);
   if (config.role !== 'worker') fastify.addHook('onRequest', checkKeyOnArrival(app.get(Authenticator)));
-  const log = rootLogger(quiet ? 'silent' : config.logLevel);
+  const log = rootLogger(appConfig.logLevel);
   fastify.addHook('preHandler', logWithRequestId(log));
   fastify.addHook('onResponse', logCompleted(log));
   registerBodyParsers(app, adapter);
