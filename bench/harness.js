@@ -20,7 +20,7 @@ function settings({ smoke, profile }) {
     fanoutEndpoints: 50,
     batchSize: 100,
     throttleRate: 5,
-    concurrency: 100, // HERALD_WORKER_CONCURRENCY default
+    concurrency: 100, // in flight for the Bull and undici ceilings (their throughput does not grow past it)
     shards: 8, // HERALD_SHARDS default
     // the knee: open-loop steps of kneeStepS each, p99 bound kneeP99Ms
     kneeStepS: smoke ? 1 : 20,

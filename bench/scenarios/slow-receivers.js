@@ -4,6 +4,7 @@
 // a fixed window from the first arrival, and the most requests the receiver had in flight at once.
 const { sleep, fmt } = require('../lib');
 const { num, row } = require('../report');
+const { startCpu, describeCpu, cpuRow } = require('../cpu');
 
 async function slowDrain(ctx, { label, tag, endpoints, backlog, windowS }) {
   const { rx } = ctx;
@@ -19,15 +20,17 @@ async function slowDrain(ctx, { label, tag, endpoints, backlog, windowS }) {
     ctx.fail(`${label}: nothing received`);
     return null;
   }
-  // the window runs from the first arrival; it ends early if the backlog is done
+  // the window runs from the first arrival; it ends early if the backlog is done (and the CPU with it)
   const windowEnd = first.first + windowS * 1000;
+  const cpuOf = startCpu(ctx);
   await ctx.waitUntil(() => rx.stats(tag), (s) => s.count >= backlog || Date.now() >= windowEnd, windowS * 1000, true);
+  const cpu = cpuOf();
   await sleep(Math.max(0, windowEnd - Date.now()));
   const s = await rx.stats(tag, { window: [first.first, windowEnd] });
   const allIn = s.count >= backlog;
   const spanS = allIn ? (s.last - s.first) / 1000 : windowS;
-  const result = { endpoints, backlog, windowS, received: s.count, inWindow: s.inWindow, perSecond: (allIn ? s.count : s.inWindow) / spanS, maxInFlight: s.maxInFlight, drainedInS: allIn ? (s.last - started) / 1000 : null, duplicates: s.duplicates };
-  ctx.log(`  ${fmt.int(result.perSecond)} deliveries/s, at most ${s.maxInFlight} in flight at the receiver (${s.count} of ${backlog} received)`);
+  const result = { endpoints, backlog, windowS, received: s.count, inWindow: s.inWindow, perSecond: (allIn ? s.count : s.inWindow) / spanS, maxInFlight: s.maxInFlight, drainedInS: allIn ? (s.last - started) / 1000 : null, duplicates: s.duplicates, cpu };
+  ctx.log(`  ${fmt.int(result.perSecond)} deliveries/s, at most ${s.maxInFlight} in flight at the receiver (${s.count} of ${backlog} received); CPU: ${describeCpu(cpu)}`);
   await ctx.retire(label, eps.map((e) => e.id));
   return result;
 }
@@ -50,6 +53,7 @@ module.exports = {
       if (!r) return;
       rows.push(row(`slow receivers (200 ms ± 25 %), ${name}`, num('int', r.perSecond, 'dlv/s'), '', '', `≥ ${fmt.int(goal)} dlv/s`, ctx.target(`slow receivers, ${name}: ≥ ${goal} dlv/s`, r.perSecond >= goal, r.perSecond)));
       rows.push(row('  most requests in flight at the receiver', num('int', r.maxInFlight)));
+      rows.push(cpuRow(r.cpu));
     };
     add(slowOne, '1 endpoint', 1000);
     add(slowMany, `${slowMany?.endpoints ?? 100} endpoints`, 3000);

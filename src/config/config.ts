@@ -25,11 +25,19 @@ export interface HeraldConfig {
   encryptionKey: Buffer;
   shards: number;
   workerShards: number[];
-  /** Attempts one worker process sends at once, shared fairly by all its shards and endpoints. */
+  /**
+   * Attempts one worker process has under way at once (claiming, sending, recording), shared fairly by all its
+   * shards and endpoints. 2 000: with 100 receivers answering in 200 ms, 1 000 places were all taken (the receivers
+   * saw up to 1 000 requests at once) while the worker's CPU had room; with 2 000 the worker's CPU is the bound.
+   */
   workerConcurrency: number;
   /** Jobs each shard's consumer takes at once (claiming and planning; sends run on under workerConcurrency). */
   workerFetchConcurrency: number;
-  /** The same for each shard's bulk lane (replays, re-offers, bursts): fewer, so a burst takes less of the worker's time to fetch. */
+  /**
+   * The same for each shard's bulk lane (replays, re-offers, bursts). As many as the live lane: one endpoint's
+   * backlog sits in one bulk queue, and its fetches one after another were its ceiling (8: ~950 deliveries/s to a
+   * 200 ms receiver; 32: ~1 950). Fairness between endpoints is the budget's, not the fetch's.
+   */
   workerBulkFetchConcurrency: number;
   /** HERALD_BULK_THRESHOLD: more jobs than this for one endpoint in one enqueue go to its shard's bulk lane. */
   bulkThreshold: number;
@@ -275,9 +283,9 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): HeraldCon
     encryptionKey,
     shards,
     workerShards: parseShardList(env.HERALD_WORKER_SHARDS, shards),
-    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 1000, 1, 50000),
+    workerConcurrency: int(env, 'HERALD_WORKER_CONCURRENCY', 2000, 1, 50000),
     workerFetchConcurrency: int(env, 'HERALD_WORKER_FETCH_CONCURRENCY', 32, 1, 1000),
-    workerBulkFetchConcurrency: int(env, 'HERALD_WORKER_BULK_FETCH_CONCURRENCY', 8, 1, 1000),
+    workerBulkFetchConcurrency: int(env, 'HERALD_WORKER_BULK_FETCH_CONCURRENCY', 32, 1, 1000),
     bulkThreshold: int(env, 'HERALD_BULK_THRESHOLD', 50, 1, 1_000_000),
     workerHoldMax: int(env, 'HERALD_WORKER_HOLD_MAX', 20_000, 0, 1_000_000),
     shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 65_000, 0, 3_600_000),

@@ -8,9 +8,9 @@ import { DeliveryWorker } from './delivery-worker';
 
 /**
  * The Bull adapter: consumes both lanes of this worker's shards and hands each job to DeliveryWorker. Both lanes
- * feed the same budget (and the same held jobs), so fairness between endpoints stays the budget's; the bulk lane
- * is fetched with fewer at a time, so a burst takes less of the process than live traffic. A lane's consumer
- * takes a few jobs at a time (claiming is quick, and a job completes once its attempt is under way), so an idle
+ * feed the same budget (and the same held jobs), so fairness between endpoints stays the budget's, and both are
+ * fetched as many at a time (one endpoint's burst sits in one bulk queue: its fetch rate is its ceiling). A lane's
+ * consumer takes a few jobs at a time (claiming is quick, and a job completes once its attempt is under way), so an idle
  * lane costs one blocking read per Bull drain delay; how many attempts run at once is the worker's budget,
  * shared by every shard. A job fails only when it could not be looked at (PostgreSQL unreachable): Bull then
  * offers it again, and the sweeper is the backstop.
