@@ -23,8 +23,10 @@ async function slowDrain(ctx, { label, tag, endpoints, backlog, windowS }) {
   // the window runs from the first arrival; it ends early if the backlog is done (and the CPU with it)
   const windowEnd = first.first + windowS * 1000;
   const cpuOf = startCpu(ctx);
+  await ctx.profile('worker', 'start');
   await ctx.waitUntil(() => rx.stats(tag), (s) => s.count >= backlog || Date.now() >= windowEnd, windowS * 1000, true);
   const cpu = cpuOf();
+  await ctx.profile('worker', 'stop', `worker-${tag}`);
   await sleep(Math.max(0, windowEnd - Date.now()));
   const s = await rx.stats(tag, { window: [first.first, windowEnd] });
   const allIn = s.count >= backlog;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { newId } from '../common/ids';
 import { isUnavailable } from '../common/error.filter';
+import { StopNotice } from '../common/stop-notice';
 import { EndpointCache } from '../endpoints/endpoint-cache';
 import { EndpointHealthStore, HealthChange } from '../endpoints/endpoint-health.store';
 import { Endpoint } from '../endpoints/endpoint.entity';
@@ -63,7 +63,8 @@ export class DeliveryWorker {
   private readonly logger = new Logger(DeliveryWorker.name);
   readonly budget: AttemptBudget;
   private readonly running = new Set<Promise<void>>();
-  private readonly stop = new AbortController();
+  /** Told when a stop runs out of grace: the attempts still sending are cut off. */
+  private readonly stop = new StopNotice();
   private stopping = false;
 
   constructor(
@@ -83,8 +84,6 @@ export class DeliveryWorker {
     private readonly held: HeldJobs,
   ) {
     this.budget = new AttemptBudget(config.workerConcurrency);
-    // Every attempt in flight listens for the stop: as many listeners as the budget allows.
-    setMaxListeners(0, this.stop.signal);
     metrics.watchGroupCommitQueue('attempt', () => recorder.queued);
     metrics.watchJobsHeld(() => this.held.size);
   }
@@ -183,7 +182,7 @@ export class DeliveryWorker {
     const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref());
     if ((await Promise.race([settled, timer])) === 'late') {
       this.logger.warn(`${this.running.size} attempts still in flight after ${graceMs} ms: cutting them off; they will be made again`);
-      this.stop.abort();
+      this.stop.stop();
       await Promise.allSettled([...this.running]);
     }
   }
@@ -307,7 +306,7 @@ export class DeliveryWorker {
       try {
         return await this.recorder.record(record);
       } catch (error) {
-        if (!isUnavailable(error) || this.stop.signal.aborted) throw error;
+        if (!isUnavailable(error) || this.stop.stopped) throw error;
         if (tries === 0) this.logger.warn(`PostgreSQL cannot take the record of attempt ${record.attempt} of ${record.deliveryId}; retrying the record (not the request)`);
         await sleep(RECORD_RETRY_MS[Math.min(tries, RECORD_RETRY_MS.length - 1)]);
       }
@@ -335,7 +334,7 @@ export class DeliveryWorker {
       if (!built.ok) {
         return { statusCode: null, responseBody: null, responseBodyEncoding: null, responseHeaders: null, responseHeadersBase64: null, error: built.error, durationMs: Date.now() - startedAt.getTime(), retryAfterMs: null };
       }
-      return this.metrics.trackInFlight(() => this.sender.send(built.request, this.stop.signal));
+      return this.metrics.trackInFlight(() => this.sender.send(built.request, this.stop));
     });
   }
 

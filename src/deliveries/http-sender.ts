@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
 import { AllowList, isAddressAllowed, stripBrackets } from '../common/address-guard';
+import { StopNotice } from '../common/stop-notice';
 import { BodyEncoding, keepBody, keepHeaders } from './response-record';
 
 /**
@@ -109,7 +110,7 @@ export class HttpSender {
   }
 
   /** `stop` aborts the attempt from outside (a stop out of grace); the result then says `abortedByHerald`. */
-  async send(req: SendRequest, stop?: AbortSignal): Promise<SendResult> {
+  async send(req: SendRequest, stop?: StopNotice): Promise<SendResult> {
     const started = performance.now();
     const controller = new AbortController();
     let responded = false;
@@ -125,8 +126,7 @@ export class HttpSender {
       controller.abort(error);
       if (!responded) rejectStopped(error);
     };
-    if (stop?.aborted) onStop();
-    else stop?.addEventListener('abort', onStop, { once: true });
+    const stopListening = stop?.listen(onStop);
     // undici honours an abort only once the request is on a socket, so a deadline passing during
     // DNS or connect must settle the attempt itself; after the headers, the abort ends the body read.
     const deadline = new Promise<never>((_, reject) => {
@@ -188,7 +188,7 @@ export class HttpSender {
       };
     } finally {
       clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
+      stopListening?.();
     }
   }
 
