@@ -106,7 +106,9 @@ export async function createApp(config: HeraldConfig, options: { logger?: boolea
   fastify.addHook('onRequest', echoRequestId);
   if (config.role !== 'worker') fastify.addHook('onRequest', checkKeyOnArrival(app.get(Authenticator)));
   const log = rootLogger(appConfig.logLevel);
-  fastify.addHook('preHandler', logWithRequestId(log));
+  // The worker serves only probes and scrapes, whose handlers log nothing: binding its requests' lines would only
+  // switch on AsyncLocalStorage, whose promise hooks then run for every promise of every attempt.
+  if (config.role !== 'worker') fastify.addHook('preHandler', logWithRequestId(log));
   fastify.addHook('onResponse', logCompleted(log));
   registerBodyParsers(app, adapter);
   app.useGlobalPipes(validationPipe());
