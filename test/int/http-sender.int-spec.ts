@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { parseAllowList } from '../../src/common/address-guard';
+import { StopNotice } from '../../src/common/stop-notice';
 import { HttpSender, MAX_RESPONSE_BODY_BYTES, SendRequest } from '../../src/deliveries/http-sender';
 
 // Jest 29 ignores a per-project testTimeout, so set it here.
@@ -68,6 +69,10 @@ function httpServer(respond: (req: http.IncomingMessage, res: http.ServerRespons
     });
   });
   return listen(server, '127.0.0.1', seen);
+}
+
+async function waitUntil(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 const urlOf = (s: TestServer, path = '/hook') => `http://${s.host}:${s.port}${path}`;
@@ -158,6 +163,30 @@ describe('HttpSender with 127.0.0.0/8 allowed', () => {
     });
     const result = await sender.send(post(urlOf(server), { timeoutMs: 300 }));
     expect(result).toMatchObject({ statusCode: 200, responseBody: 'partial', error: 'timeout' });
+  });
+
+  // A stop out of grace cuts off what is still sending; the result says Herald did it, so nothing is recorded against
+  // the receiver. The deadline here is far off: only the stop can end these sends.
+  it('ends a send still waiting for its answer when the worker stops, as aborted by Herald', async () => {
+    const server = await httpServer(() => undefined);
+    const stop = new StopNotice();
+    const sending = sender.send(post(urlOf(server), { timeoutMs: 25_000 }), stop);
+    await waitUntil(() => server.requests.length === 1);
+    stop.stop();
+    expect(await sending).toMatchObject({ statusCode: null, abortedByHerald: true, error: expect.any(String) });
+  });
+
+  it('ends a send still connecting when the worker stops, and sends nothing after a stop', async () => {
+    const silent = await listen(net.createServer(() => undefined));
+    const stop = new StopNotice();
+    const sending = sender.send(post(`https://127.0.0.1:${silent.port}/`, { timeoutMs: 25_000 }), stop);
+    await waitUntil(() => silent.connections === 1);
+    stop.stop();
+    expect(await sending).toMatchObject({ statusCode: null, abortedByHerald: true });
+
+    const server = await httpServer((_req, res) => res.end('ok'));
+    expect(await sender.send(post(urlOf(server)), stop)).toMatchObject({ statusCode: null, abortedByHerald: true });
+    expect(server.requests).toHaveLength(0);
   });
 
   it('times out while the connection is still being set up (TLS handshake never answered)', async () => {
