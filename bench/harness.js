@@ -191,8 +191,9 @@ async function profile(ctx, role, action, label) {
   if (!ctx.PROFILE || !ctx.procs[role]) return;
   const reply = await ask(ctx.procs[role].child, { prof: action, label }, 60000);
   if (action === 'stop') {
-    ctx.log(`profile written: ${reply.file}`);
+    ctx.log(`profile written: ${reply.file}${reply.heapFile ? ` and ${path.basename(reply.heapFile)}` : ''}`);
     (ctx.results.profiles ??= []).push(path.relative(ROOT, reply.file));
+    if (reply.heapFile) ctx.results.profiles.push(path.relative(ROOT, reply.heapFile));
   }
 }
 

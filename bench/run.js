@@ -6,7 +6,9 @@
  *   npm run build && node bench/run.js [--smoke] [--profile] [--strict] [--runs N]
  *
  *   --smoke    every part tiny; exits non-zero if anything fails (CI)
- *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end) into bench/profiles/
+ *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end, slow receivers) into
+ *              bench/profiles/, with a sampled profile of what each allocates beside (.heapprofile; the
+ *              sampling costs the process a few % of its throughput)
  *   --strict   also exit non-zero when a performance target is missed (full run)
  *   --only a,b only the scenarios with these names (bench/scenarios/index.js), to work on one; the
  *              figures of the others are missing from the table. `--only scale` is the only way to run
