@@ -34,5 +34,4 @@ describe('StopNotice', () => {
     notice.stop();
     expect(heard).toBe(1);
   });
-
 });

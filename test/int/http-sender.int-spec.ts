@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { parseAllowList } from '../../src/common/address-guard';
 import { StopNotice } from '../../src/common/stop-notice';
 import { HttpSender, MAX_RESPONSE_BODY_BYTES, SendRequest } from '../../src/deliveries/http-sender';
+import { waitFor } from '../support/wait';
 
 // Jest 29 ignores a per-project testTimeout, so set it here.
 jest.setTimeout(30_000);
@@ -69,10 +70,6 @@ function httpServer(respond: (req: http.IncomingMessage, res: http.ServerRespons
     });
   });
   return listen(server, '127.0.0.1', seen);
-}
-
-async function waitUntil(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 const urlOf = (s: TestServer, path = '/hook') => `http://${s.host}:${s.port}${path}`;
@@ -171,7 +168,7 @@ describe('HttpSender with 127.0.0.0/8 allowed', () => {
     const server = await httpServer(() => undefined);
     const stop = new StopNotice();
     const sending = sender.send(post(urlOf(server), { timeoutMs: 25_000 }), stop);
-    await waitUntil(() => server.requests.length === 1);
+    await waitFor('the request at the server', () => server.requests.length === 1);
     stop.stop();
     expect(await sending).toMatchObject({ statusCode: null, abortedByHerald: true, error: expect.any(String) });
   });
@@ -180,7 +177,7 @@ describe('HttpSender with 127.0.0.0/8 allowed', () => {
     const silent = await listen(net.createServer(() => undefined));
     const stop = new StopNotice();
     const sending = sender.send(post(`https://127.0.0.1:${silent.port}/`, { timeoutMs: 25_000 }), stop);
-    await waitUntil(() => silent.connections === 1);
+    await waitFor('the connection at the server', () => silent.connections === 1);
     stop.stop();
     expect(await sending).toMatchObject({ statusCode: null, abortedByHerald: true });
 
