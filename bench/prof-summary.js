@@ -10,6 +10,28 @@ function whereOf(cf) {
   return m ? m[1] : url.includes('/dist/') ? `herald:${url.split('/dist/')[1]}` : url.startsWith('node:') ? url : url ? url.split('/').slice(-2).join('/') : `(${cf.functionName || 'native'})`;
 }
 
+/** A profile's amounts (µs or bytes) summed by function and by package/file, printed as the two tables. */
+class Tally {
+  constructor() {
+    this.fn = new Map();
+    this.pkg = new Map();
+    this.total = 0;
+  }
+
+  add(cf, amount) {
+    const where = whereOf(cf);
+    const key = `${cf.functionName || '(anonymous)'}  ${where}:${cf.lineNumber + 1}`;
+    this.fn.set(key, (this.fn.get(key) || 0) + amount);
+    this.pkg.set(where, (this.pkg.get(where) || 0) + amount);
+    this.total += amount;
+  }
+
+  report(title, top, unit) {
+    const rows = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `${((100 * v) / this.total).toFixed(1).padStart(5)} %  ${unit(v)}  ${k}`);
+    return `${title}\n-- by package/file --\n${rows(this.pkg).join('\n')}\n-- by function --\n${rows(this.fn).join('\n')}\n`;
+  }
+}
+
 function summarise(file, top = 25) {
   if (file.endsWith('.heapprofile')) return summariseHeap(file, top);
   const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -17,39 +39,21 @@ function summarise(file, top = 25) {
   const self = new Map();
   const dt = profile.timeDeltas;
   for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) || 0) + (dt[i] || 0));
-  const total = dt.reduce((a, b) => a + b, 0);
-  const fn = new Map();
-  const pkg = new Map();
-  for (const [id, us] of self) {
-    const n = byId.get(id);
-    const cf = n.callFrame;
-    const where = whereOf(cf);
-    const key = `${cf.functionName || '(anonymous)'}  ${where}:${cf.lineNumber + 1}`;
-    fn.set(key, (fn.get(key) || 0) + us);
-    pkg.set(where, (pkg.get(where) || 0) + us);
-  }
-  const rows = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
-  return `${file}: ${(total / 1e6).toFixed(1)} s sampled\n-- by package/file --\n${rows(pkg).join('\n')}\n-- by function --\n${rows(fn).join('\n')}\n`;
+  const tally = new Tally();
+  for (const [id, us] of self) tally.add(byId.get(id).callFrame, us);
+  return tally.report(`${file}: ${(tally.total / 1e6).toFixed(1)} s sampled`, top, (us) => `${(us / 1000).toFixed(0).padStart(6)} ms`);
 }
 
 /** Summarises a .heapprofile (sampled allocations): bytes allocated by function and by package/file. */
 function summariseHeap(file, top = 25) {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const fn = new Map();
-  const pkg = new Map();
-  let total = 0;
+  const tally = new Tally();
   const visit = (node) => {
-    const cf = node.callFrame;
-    const where = whereOf(cf);
-    const key = `${cf.functionName || '(anonymous)'}  ${where}:${cf.lineNumber + 1}`;
-    fn.set(key, (fn.get(key) || 0) + node.selfSize);
-    pkg.set(where, (pkg.get(where) || 0) + node.selfSize);
-    total += node.selfSize;
+    tally.add(node.callFrame, node.selfSize);
     for (const child of node.children || []) visit(child);
   };
   visit(profile.head);
-  const rows = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)} %  ${(bytes / 1e6).toFixed(0).padStart(6)} MB  ${k}`);
-  return `${file}: ${(total / 1e6).toFixed(0)} MB allocated (sampled)\n-- by package/file --\n${rows(pkg).join('\n')}\n-- by function --\n${rows(fn).join('\n')}\n`;
+  return tally.report(`${file}: ${(tally.total / 1e6).toFixed(0)} MB allocated (sampled)`, top, (bytes) => `${(bytes / 1e6).toFixed(0).padStart(6)} MB`);
 }
 
 if (require.main === module) process.stdout.write(summarise(process.argv[2], Number(process.argv[3] || 25)));
