@@ -24,7 +24,8 @@
  * Environment: BENCH_ADMIN_DATABASE_URL (a database on the PostgreSQL server to use; default
  * postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (redis://127.0.0.1:6379), BENCH_PORT_BASE
  * (4710: API, +1 worker, +2 receiver, +3 bare Nest, +4 trivial server), BENCH_DATABASE (herald_bench),
- * BENCH_QUEUE_PREFIX (herald-bench). The run refuses to start if a port, the database or Redis keys under
+ * BENCH_QUEUE_PREFIX (herald-bench), BENCH_SKIP_INGEST_KNEE (set: the ingest scenario skips its sustained knee, a
+ * few minutes, for A/B runs of `--only ingest`). The run refuses to start if a port, the database or Redis keys under
  * the prefix are taken.
  */
 const fs = require('node:fs');
