@@ -6,6 +6,7 @@ import { MetricsService } from '../../src/metrics/metrics.service';
 import { SOURCE_REQUEST_LOG_SIZE, SourceRequestPruner, requestIdAt } from '../../src/inbound/source-request-pruner';
 import { SourceRequestEntry, SourceRequestLog } from '../../src/inbound/source-request-log';
 import { createTestDatabase } from '../support/database';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -62,6 +63,30 @@ describe('the inbound request log against PostgreSQL', () => {
     const expected = Array.from({ length: 1200 }, (_, n) => n).filter((n) => n % 7 !== 0);
     expect(rows.map((r) => r.body_bytes)).toEqual(expected);
     expect(rows.every((r) => (r.body_bytes % 2 === 0 ? r.status_code === 200 && r.reason === null : r.status_code === 401 && r.reason === `reason ${r.body_bytes}`))).toBe(true);
+    expect(await metrics.registry.getSingleMetricAsString('herald_inbound_request_log_failures_total')).toMatch(/ 0$/m);
+  });
+
+  it('leaves out, without counting a failure, the rows of a source deleted while they are written', async () => {
+    const metrics = new MetricsService(loadConfig({ NODE_ENV: 'test' }));
+    const log = new SourceRequestLog(db, metrics);
+    const kept = await source();
+    const going = await source();
+    // The delete holds the source's row while the log writes: the insert sees the source, then waits on its lock,
+    // and the delete's commit makes its foreign key fail.
+    const deleting = db.createQueryRunner();
+    await deleting.connect();
+    await deleting.startTransaction();
+    await deleting.query('DELETE FROM sources WHERE id = $1', [going]);
+    log.record(entry(going, 1));
+    log.record(entry(kept, 2));
+    await waitFor('the log to wait on the deleted source', async () => {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO source_requests%'`);
+      return n > 0;
+    });
+    await deleting.commitTransaction();
+    await deleting.release();
+    await log.flushed();
+    expect(await db.query('SELECT source_id, body_bytes FROM source_requests WHERE source_id = ANY($1)', [[kept, going]])).toEqual([{ source_id: kept, body_bytes: 2 }]);
     expect(await metrics.registry.getSingleMetricAsString('herald_inbound_request_log_failures_total')).toMatch(/ 0$/m);
   });
 
