@@ -7,6 +7,8 @@ import { EndpointScope } from '../portal/endpoint-scope.decorator';
 import { Tenant } from '../tenants/tenant.entity';
 import { EventQuery, EventView, EventWithPayloadView, PublishBatchDto, PublishEventDto, PublishedBatchView, PublishedEventView } from './dto/event.dto';
 import { EventsService } from './events.service';
+// The publish bodies are checked without class-validator's metadata walk when they are plainly valid.
+import './dto/publish-check';
 import { ApiPage } from '../common/api-page';
 
 @ApiTags('events')
