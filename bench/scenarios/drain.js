@@ -59,9 +59,9 @@ module.exports = {
     const rows = [];
     const ratio = (a, b) => (a && b ? a / b : null);
     if (h.drain) {
-      const r = ratio(h.drain.perSecond, c.bull.processPerSecond);
-      rows.push(row(`drain (${fmt.int(h.drain.deliveries)} queued, ${h.drain.endpoints} endpoints)`, num('int', h.drain.perSecond, 'dlv/s'), num('int', c.bull.processPerSecond, 'jobs/s Bull no-op'), num('pct', r), '≥ 40 %', ctx.target('drain ≥ 40 % of Bull no-op', r >= 0.4, r)));
-      rows.push(row('', '', num('int', c.undici.perSecond, 'req/s undici'), num('pct', ratio(h.drain.perSecond, c.undici.perSecond))));
+      const r = ratio(h.drain.perSecond, c.bull?.processPerSecond);
+      rows.push(row(`drain (${fmt.int(h.drain.deliveries)} queued, ${h.drain.endpoints} endpoints)`, num('int', h.drain.perSecond, 'dlv/s'), num('int', c.bull?.processPerSecond, 'jobs/s Bull no-op'), num('pct', r), '≥ 40 %', ctx.target('drain ≥ 40 % of Bull no-op', r >= 0.4, r)));
+      rows.push(row('', '', num('int', c.undici?.perSecond, 'req/s undici'), num('pct', ratio(h.drain.perSecond, c.undici?.perSecond))));
       rows.push(row('', '', num('int', c.attemptWrite?.rowsPerSecond, 'attempts/s written'), num('pct', ratio(h.drain.perSecond, c.attemptWrite?.rowsPerSecond))));
       const rc = ratio(h.drain.perSecond, comp.drain?.perSecond);
       rows.push(row('  vs composed drain ceiling (Bull processing + undici + attempt write)', '', num('int', comp.drain?.perSecond, 'dlv/s composed'), num('pct', rc), '≥ 60 %', ctx.target('drain ≥ 60 % of the composed ceiling', rc !== null && rc >= 0.6, rc)));
