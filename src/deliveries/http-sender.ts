@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
@@ -72,6 +73,23 @@ class StoppedError extends Error {
   readonly code = 'aborted_by_herald';
 }
 
+/**
+ * An attempt's abort, as undici takes it: an EventEmitter with `aborted`, `reason` and an 'abort' event (undici's
+ * documented alternative to an AbortSignal). An AbortController with one listener costs ~3 µs in Node 20 (its
+ * EventTarget), this ~0.1 µs: the worker makes one per attempt, thousands a second.
+ */
+class AttemptAbort extends EventEmitter {
+  aborted = false;
+  reason: Error | undefined;
+
+  abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
 export class HttpSender {
   private readonly agent: Agent;
   private readonly allow: AllowList;
@@ -112,7 +130,7 @@ export class HttpSender {
   /** `stop` aborts the attempt from outside (a stop out of grace); the result then says `abortedByHerald`. */
   async send(req: SendRequest, stop?: StopNotice): Promise<SendResult> {
     const started = performance.now();
-    const controller = new AbortController();
+    const abort = new AttemptAbort();
     let responded = false;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
@@ -123,7 +141,7 @@ export class HttpSender {
     const onStop = () => {
       stopped = true;
       const error = new StoppedError('the worker stopped before the attempt finished');
-      controller.abort(error);
+      abort.abort(error);
       if (!responded) rejectStopped(error);
     };
     const stopListening = stop?.listen(onStop);
@@ -132,7 +150,7 @@ export class HttpSender {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const err = new DeadlineError(`no complete response within ${req.timeoutMs} ms`);
-        controller.abort(err);
+        abort.abort(err);
         if (!responded) reject(err);
       }, req.timeoutMs);
     });
@@ -144,7 +162,7 @@ export class HttpSender {
           method: 'POST',
           headers: this.headersFor(req.headers),
           body: req.body,
-          signal: controller.signal,
+          signal: abort,
         }),
         deadline,
         stoppedEarly,
