@@ -49,12 +49,23 @@ export function isUnavailable(error: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout|the database system is (starting up|shutting down)/i.test(message);
 }
 
-/** SQLSTATE class 22, "data exception": invalid byte sequence, untranslatable character, value out of range. */
-function isDataException(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
+/** A PostgreSQL error's SQLSTATE, from node-postgres's error or TypeORM's wrapper of it. */
+function sqlState(error: unknown): string | undefined {
+  if (!error || typeof error !== 'object') return undefined;
   const e = error as { code?: unknown; driverError?: { code?: unknown } };
   const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** SQLSTATE 23503: a row refers to one that is not there (or is being deleted). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return sqlState(error) === '23503';
+}
+
+/** SQLSTATE class 22, "data exception": invalid byte sequence, untranslatable character, value out of range. */
+function isDataException(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /**
@@ -63,8 +74,8 @@ function isDataException(error: unknown): boolean {
  */
 function constraintViolation(error: unknown): ErrorBody | null {
   if (!error || typeof error !== 'object') return null;
-  const e = error as { code?: unknown; column?: unknown; driverError?: { code?: unknown; column?: unknown } };
-  const code = typeof e.code === 'string' ? e.code : e.driverError?.code;
+  const e = error as { column?: unknown; driverError?: { column?: unknown } };
+  const code = sqlState(error);
   const column = typeof e.column === 'string' ? e.column : typeof e.driverError?.column === 'string' ? e.driverError.column : null;
   const field = column ? column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : 'body';
   if (code === '23502') {
@@ -76,7 +87,7 @@ function constraintViolation(error: unknown): ErrorBody | null {
     return { statusCode: 400, error: TITLES[400], message, details: [{ field, message }] };
   }
   if (code === '23505') return { statusCode: 409, error: TITLES[409], message: 'a resource with the same unique value already exists' };
-  if (code === '23503') return foreignKeyViolation(error as { detail?: unknown; driverError?: { detail?: unknown } });
+  if (isForeignKeyViolation(error)) return foreignKeyViolation(error as { detail?: unknown; driverError?: { detail?: unknown } });
   return null;
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { isForeignKeyViolation } from '../common/error.filter';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../common/errors';
 import { EventsService } from '../events/events.service';
 import { InboundAcceptedView } from './dto/source.dto';
@@ -14,8 +15,6 @@ export interface ReceivedRequest {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
 }
-
-const FOREIGN_KEY_VIOLATION = '23503';
 
 type Outcome = Pick<SourceRequestEntry, 'accepted' | 'statusCode' | 'reason' | 'eventId' | 'eventType' | 'providerEventId' | 'duplicate'>;
 
@@ -73,7 +72,7 @@ export class InboundService {
       })
       .catch((error: unknown) => {
         // The cached source outlived its tenant (deleted through another process moments ago).
-        if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+        if (!isForeignKeyViolation(error)) throw error;
         this.sources.forget(source.id);
         throw new NotFoundError('source', sourceId);
       });

@@ -2,15 +2,13 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { isForeignKeyViolation } from '../common/error.filter';
 import { newId } from '../common/ids';
 import { MetricsService } from '../metrics/metrics.service';
 import { SourceRequest } from './source-request.entity';
 
 /** One line of a source's request log, as the ingest path hands it over. */
 export type SourceRequestEntry = Omit<SourceRequest, 'id' | 'source'>;
-
-/** The only foreign key of source_requests is its source. */
-const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Rows written per statement. */
 const GROUP_MAX = 500;
@@ -104,9 +102,9 @@ export class SourceRequestLog implements BeforeApplicationShutdown {
       await this.db.query(INSERT, params(group));
     } catch (error) {
       if (group.length === 1) {
-        // Its source was deleted after the statement saw it (the delete committed while the row waited on its lock):
-        // the source's log went with it, as for a row of a source deleted earlier. Nothing is lost that was kept.
-        if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) return;
+        // Its source (source_requests' only foreign key) was deleted after the statement saw it, the delete committing
+        // while the row waited on its lock: the source's log went with it, as for a row of a source deleted earlier.
+        if (isForeignKeyViolation(error)) return;
         this.lose(group, (error as Error).message);
         return;
       }
