@@ -11,6 +11,7 @@ import { MAX_BATCH_EVENTS, ORDERING_KEY_PATTERN, PublishBatchDto, PublishEventDt
  */
 
 const EVENT_FIELDS = new Set(['eventType', 'payload', 'idempotencyKey', 'orderingKey', 'channels']);
+const BATCH_FIELDS = new Set(['events']);
 
 const onlyKnown = (body: object, fields: Set<string>) => Object.keys(body).every((key) => fields.has(key));
 
@@ -41,8 +42,6 @@ export function plainPublishBatch(body: unknown): PublishBatchDto | undefined {
   }
   return Object.assign(new PublishBatchDto(), { events: checked });
 }
-
-const BATCH_FIELDS = new Set(['events']);
 
 checkPlainly(PublishEventDto, plainPublishEvent);
 checkPlainly(PublishBatchDto, plainPublishBatch);
