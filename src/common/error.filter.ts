@@ -62,6 +62,11 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return sqlState(error) === '23503';
 }
 
+/** SQLSTATE 42P01: a statement names a table that is not there (a day partition not made yet, or dropped). */
+export function isUndefinedTable(error: unknown): boolean {
+  return sqlState(error) === '42P01';
+}
+
 /** SQLSTATE class 22, "data exception": invalid byte sequence, untranslatable character, value out of range. */
 function isDataException(error: unknown): boolean {
   const code = sqlState(error);

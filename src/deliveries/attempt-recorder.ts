@@ -192,8 +192,9 @@ export class AttemptRecorder {
                 resend_requested = false, claimed_until = NULL,
                 last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
          FROM input i
-         -- (d.status || ''): found by primary key whatever the statistics say (see DeliveryStore.claimBatch).
-         WHERE d.id = i.delivery_id AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
+         -- (d.status || ''), and d.id = ANY: found by primary key whatever the statistics say, in the partitions
+         -- that hold them (see DeliveryStore.claimAny).
+         WHERE d.id = i.delivery_id AND d.id = ANY($2::varchar[]) AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
          RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
        ),
        recorded AS (

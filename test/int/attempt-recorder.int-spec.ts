@@ -3,6 +3,7 @@ import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { AttemptRecord, AttemptRecorder } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
+import { firstIdAt } from '../../src/deliveries/stats-window';
 import { createTestDatabase } from '../support/database';
 
 jest.setTimeout(30_000);
@@ -10,6 +11,9 @@ jest.setTimeout(30_000);
 /** What `record` answers: recorded (no resend waiting), or not recorded (stale). */
 const YES = { recorded: true, resendFollows: false, released: [] };
 const NO = { recorded: false };
+
+/** An id of `kind` made at `at` (rows of a day that has no partition land in DEFAULT). */
+const idAt = (kind: 'evt' | 'dlv', at: Date) => firstIdAt(kind, at).slice(0, -16) + newId(kind).slice(-16);
 
 describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   let drop: () => Promise<void>;
@@ -51,12 +55,12 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     return id;
   }
 
-  async function delivery(endpointId: string, attemptCount = 0): Promise<string> {
-    const id = newId('dlv');
+  async function delivery(endpointId: string, attemptCount = 0, made: { id?: string; event?: string } = {}): Promise<string> {
+    const id = made.id ?? newId('dlv');
     await db.query(
       `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger)
        VALUES ($1, $2, $3, $4, 'order.created', 'pending', $5, now(), 'initial')`,
-      [id, tenantId, eventId, endpointId, attemptCount],
+      [id, tenantId, made.event ?? eventId, endpointId, attemptCount],
     );
     return id;
   }
@@ -210,8 +214,11 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
       return db.query(...args);
     }) as DataSource['query'];
     const store = new DeliveryStore(spy);
-    const claims = await Promise.all([...ids, ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)));
+    // Deliveries of one day, in no line, all claimable: one statement.
+    const claims = await Promise.all(ids.slice(0, 10).map((id) => store.claim(id, 1, 30_000)));
     expect(statements).toBe(1);
+    // With a duplicate, a malformed and an early one among them: those are not claimed, the others are.
+    claims.push(...(await Promise.all([...ids.slice(10), ids[0], 'dlv_missing', later].map((id) => store.claim(id, 1, 30_000)))));
     expect(claims.slice(0, 20).map((c) => c!.id)).toEqual(ids);
     expect(claims[0]).toEqual({ id: ids[0], eventId, endpointId: ep, eventType: 'order.created', attemptCount: 0, trigger: 'initial', payload: '{"n":1}', sourceHeaders: null, traceContext: null, lineKey: null });
     expect(claims.slice(20)).toEqual([undefined, undefined, undefined]);
@@ -225,6 +232,41 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     // Recording lets the claim go.
     await new AttemptRecorder(db).record(success(ids[1], ep));
     expect(await db.query(`SELECT claimed_until FROM deliveries WHERE id = $1`, [ids[1]])).toEqual([{ claimed_until: null }]);
+  });
+
+  it("claims and records deliveries whose day has no partition, and loads an event of another day than its delivery's", async () => {
+    const ep = await endpoint();
+    // A replay's delivery: made today, for an event of five days ago (no partition: the row is in events_default).
+    const oldEvent = idAt('evt', new Date(Date.now() - 5 * 86_400_000));
+    await db.query(`INSERT INTO events (id, tenant_id, event_type, payload) VALUES ($1, $2, 'order.created', '{"n":5}')`, [oldEvent, tenantId]);
+    const replayed = await delivery(ep, 0, { event: oldEvent });
+    // A delivery of forty days ago, still pending (deliveries_default; naming its day's partition fails).
+    const ancient = await delivery(ep, 0, { id: idAt('dlv', new Date(Date.now() - 40 * 86_400_000)) });
+    const today = await delivery(ep);
+    const store = new DeliveryStore(db);
+    const claims = await Promise.all([replayed, today].map((id) => store.claim(id, 1, 30_000)));
+    expect(claims.map((c) => [c?.id, c?.payload])).toEqual([[replayed, '{"n":5}'], [today, '{"n":1}']]);
+    expect(await store.claim(ancient, 1, 30_000)).toMatchObject({ id: ancient, payload: '{"n":1}' });
+    // Twice: the second run does not name the missing partition again, and answers the same.
+    const recorder = new AttemptRecorder(db);
+    expect(await recorder.record(success(ancient, ep))).toEqual(YES);
+    expect(await recorder.record(success(replayed, ep))).toEqual(YES);
+    const rows = await db.query(`SELECT id, status, claimed_until FROM deliveries WHERE id = ANY($1) ORDER BY id`, [[ancient, replayed]]);
+    expect(rows).toEqual([
+      { id: ancient, status: 'succeeded', claimed_until: null },
+      { id: replayed, status: 'succeeded', claimed_until: null },
+    ]);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM deliveries_default WHERE id = $1`, [ancient]);
+    expect(n).toBe(1);
+  });
+
+  it('claims deliveries made on two days asked for together', async () => {
+    const ep = await endpoint();
+    const yesterday = await delivery(ep, 0, { id: idAt('dlv', new Date(Date.now() - 86_400_000)) });
+    const today = await delivery(ep);
+    const store = new DeliveryStore(db);
+    const claims = await Promise.all([yesterday, today].map((id) => store.claim(id, 1, 30_000)));
+    expect(claims.map((c) => c?.id)).toEqual([yesterday, today]);
   });
 
   it('parks only where the endpoint is still disabled, judged by its row', async () => {
