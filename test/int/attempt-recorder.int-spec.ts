@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
-import { AttemptRecord, AttemptRecorder } from '../../src/deliveries/attempt-recorder';
+import { AttemptRecorder } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { firstIdAt } from '../../src/deliveries/stats-window';
+import { succeededAttempt } from '../support/attempts';
 import { createTestDatabase } from '../support/database';
 
 jest.setTimeout(30_000);
@@ -65,29 +66,6 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     return id;
   }
 
-  function success(deliveryId: string, endpointId: string, attempt = 1, extra: Partial<AttemptRecord> = {}): AttemptRecord {
-    return {
-      id: newId('att'),
-      deliveryId,
-      endpointId,
-      attempt,
-      trigger: 'initial',
-      startedAt: new Date(),
-      durationMs: 12.4,
-      statusCode: 200,
-      responseBody: 'ok',
-      responseBodyEncoding: 'utf8',
-      responseHeaders: { 'content-type': 'text/plain' },
-      responseHeadersBase64: null,
-      error: null,
-      status: 'succeeded',
-      nextAttemptAt: null,
-      lastError: null,
-      resetEndpointHealth: false,
-      ...extra,
-    };
-  }
-
   /** Counts the statements the recorder sends. */
   function counting(): { recorder: AttemptRecorder; statements: () => number } {
     let statements = 0;
@@ -104,7 +82,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ids = await Promise.all(Array.from({ length: 50 }, () => delivery(ep)));
     const [before] = await db.query(`SELECT xmin::text AS xmin FROM endpoints WHERE id = $1`, [ep]);
     const { recorder, statements } = counting();
-    const records = ids.map((id) => success(id, ep));
+    const records = ids.map((id) => succeededAttempt(id, ep));
     const results = await Promise.all(records.map((r) => recorder.record(r)));
 
     expect(results).toEqual(ids.map(() => YES));
@@ -127,10 +105,10 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const fresh = await delivery(ep);
     const recorder = new AttemptRecorder(db);
     // Held back behind a first statement, the rest form one group.
-    const first = recorder.record(success(await delivery(ep), ep));
-    const stale = recorder.record(success(moved, ep, 2));
-    const a = recorder.record(success(fresh, ep));
-    const b = recorder.record(success(fresh, ep));
+    const first = recorder.record(succeededAttempt(await delivery(ep), ep));
+    const stale = recorder.record(succeededAttempt(moved, ep, 2));
+    const a = recorder.record(succeededAttempt(fresh, ep));
+    const b = recorder.record(succeededAttempt(fresh, ep));
     expect(await first).toEqual(YES);
     expect(await stale).toEqual(NO);
     expect([await a, await b].map((r) => r.recorded).sort()).toEqual([false, true]);
@@ -138,7 +116,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     expect(await db.query(`SELECT count(*)::int AS n FROM attempts WHERE delivery_id = $1`, [moved])).toEqual([{ n: 0 }]);
     expect(await db.query(`SELECT status, attempt_count FROM deliveries WHERE id = $1`, [moved])).toEqual([{ status: 'pending', attempt_count: 2 }]);
     // Later, the same attempt again (a re-run job): not recorded.
-    expect(await recorder.record(success(fresh, ep))).toEqual(NO);
+    expect(await recorder.record(succeededAttempt(fresh, ep))).toEqual(NO);
   });
 
   it("resets an endpoint's health in the same statement, only when asked and only if the attempt is recorded", async () => {
@@ -147,9 +125,9 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const staleReset = await endpoint({ failures: 4 });
     const recorder = new AttemptRecorder(db);
     const results = await Promise.all([
-      recorder.record(success(await delivery(open), open, 1, { resetEndpointHealth: true })),
-      recorder.record(success(await delivery(untouched), untouched)),
-      recorder.record(success(await delivery(staleReset, 3), staleReset, 1, { resetEndpointHealth: true })),
+      recorder.record(succeededAttempt(await delivery(open), open, 1, { resetEndpointHealth: true })),
+      recorder.record(succeededAttempt(await delivery(untouched), untouched)),
+      recorder.record(succeededAttempt(await delivery(staleReset, 3), staleReset, 1, { resetEndpointHealth: true })),
     ]);
     expect(results).toEqual([YES, YES, NO]);
     const health = async (id: string) =>
@@ -168,8 +146,8 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const failed = { statusCode: 500, responseBody: 'boom', error: null, lastError: 'HTTP 500' };
     expect(
       await Promise.all([
-        recorder.record(success(retry, ep, 1, { ...failed, status: 'pending', nextAttemptAt: next })),
-        recorder.record(success(dead, ep, 5, { ...failed, status: 'dead' })),
+        recorder.record(succeededAttempt(retry, ep, 1, { ...failed, status: 'pending', nextAttemptAt: next })),
+        recorder.record(succeededAttempt(dead, ep, 5, { ...failed, status: 'dead' })),
       ]),
     ).toEqual([YES, YES]);
     const rows = await db.query(`SELECT id, status, attempt_count, next_attempt_at, last_error, last_status_code FROM deliveries WHERE id = ANY($1) ORDER BY attempt_count`, [[retry, dead]]);
@@ -182,11 +160,11 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   it('records an answer PostgreSQL will not store without its response, saying so, and fails no other member', async () => {
     const ep = await endpoint();
     const recorder = new AttemptRecorder(db);
-    const first = recorder.record(success(await delivery(ep), ep));
+    const first = recorder.record(succeededAttempt(await delivery(ep), ep));
     const good = await delivery(ep);
     const bad = await delivery(ep);
     // PostgreSQL refuses \u0000 in text: this row makes its group's statement fail, then its own.
-    const results = await Promise.all([recorder.record(success(good, ep)), recorder.record(success(bad, ep, 1, { responseBody: 'a\u0000b', responseHeaders: { 'x-odd': 'a\u0000' } }))]);
+    const results = await Promise.all([recorder.record(succeededAttempt(good, ep)), recorder.record(succeededAttempt(bad, ep, 1, { responseBody: 'a\u0000b', responseHeaders: { 'x-odd': 'a\u0000' } }))]);
     expect(await first).toEqual(YES);
     expect(results).toEqual([YES, YES]);
     expect(await db.query(`SELECT status FROM deliveries WHERE id = $1`, [bad])).toEqual([{ status: 'succeeded' }]);
@@ -197,7 +175,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const down = Object.create(db) as DataSource;
     down.query = (() => Promise.reject(new Error('connection terminated'))) as DataSource['query'];
     const failing = new AttemptRecorder(down);
-    const all = await Promise.allSettled([1, 2, 3, 4].map(() => failing.record(success(good, ep))));
+    const all = await Promise.allSettled([1, 2, 3, 4].map(() => failing.record(succeededAttempt(good, ep))));
     expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
     expect((all[3] as PromiseRejectedResult).reason.message).toBe('connection terminated');
   });
@@ -230,7 +208,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const [row] = await db.query(`SELECT claimed_until > now() AS claimed FROM deliveries WHERE id = $1`, [ids[1]]);
     expect(row.claimed).toBe(true);
     // Recording lets the claim go.
-    await new AttemptRecorder(db).record(success(ids[1], ep));
+    await new AttemptRecorder(db).record(succeededAttempt(ids[1], ep));
     expect(await db.query(`SELECT claimed_until FROM deliveries WHERE id = $1`, [ids[1]])).toEqual([{ claimed_until: null }]);
   });
 
@@ -249,8 +227,8 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     expect(await store.claim(ancient, 1, 30_000)).toMatchObject({ id: ancient, payload: '{"n":1}' });
     // Twice: the second run does not name the missing partition again, and answers the same.
     const recorder = new AttemptRecorder(db);
-    expect(await recorder.record(success(ancient, ep))).toEqual(YES);
-    expect(await recorder.record(success(replayed, ep))).toEqual(YES);
+    expect(await recorder.record(succeededAttempt(ancient, ep))).toEqual(YES);
+    expect(await recorder.record(succeededAttempt(replayed, ep))).toEqual(YES);
     const rows = await db.query(`SELECT id, status, claimed_until FROM deliveries WHERE id = ANY($1) ORDER BY id`, [[ancient, replayed]]);
     expect(rows).toEqual([
       { id: ancient, status: 'succeeded', claimed_until: null },
@@ -284,7 +262,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const ep = await endpoint();
     const id = await delivery(ep);
     await db.query(`UPDATE deliveries SET resend_requested = true WHERE id = $1`, [id]);
-    expect(await new AttemptRecorder(db).record(success(id, ep))).toEqual({ recorded: true, resendFollows: true, released: [] });
+    expect(await new AttemptRecorder(db).record(succeededAttempt(id, ep))).toEqual({ recorded: true, resendFollows: true, released: [] });
     const [row] = await db.query(`SELECT status, attempt_count, next_trigger, resend_requested, next_attempt_at <= now() AS due FROM deliveries WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'pending', attempt_count: 1, next_trigger: 'manual', resend_requested: false, due: true });
   });
@@ -312,12 +290,12 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     expect(await store.claim(head, 1, 30_000)).toMatchObject({ id: head, lineKey: 'k' });
 
     // A failure with a retry keeps the head: nothing is released, the next one still cannot be claimed.
-    const retry = await recorder.record(success(head, ep, 1, { status: 'pending', statusCode: 503, nextAttemptAt: new Date(), lastError: 'HTTP 503', lineKey: 'k' }));
+    const retry = await recorder.record(succeededAttempt(head, ep, 1, { status: 'pending', statusCode: 503, nextAttemptAt: new Date(), lastError: 'HTTP 503', lineKey: 'k' }));
     expect(retry).toEqual(YES);
     expect(await store.claim(next, 1, 30_000)).toBeUndefined();
 
     expect(await store.claim(head, 2, 30_000)).toMatchObject({ id: head });
-    const done = await recorder.record(success(head, ep, 2, { lineKey: 'k' }));
+    const done = await recorder.record(succeededAttempt(head, ep, 2, { lineKey: 'k' }));
     expect(done).toEqual({ recorded: true, resendFollows: false, released: [{ deliveryId: next, endpointId: ep, orderingKey: 'k', attemptCount: 0, nextAttemptAt: expect.any(Date) }] });
     expect(await store.claim(next, 1, 30_000)).toMatchObject({ id: next, lineKey: 'k' });
   });
@@ -327,7 +305,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const [a, b, c] = [await lined(ep, 'k', 1), await lined(ep, 'k', 2), await lined(ep, 'k', 3)];
     const store = new DeliveryStore(db);
     await store.claim(a, 1, 30_000);
-    const dead = await new AttemptRecorder(db).record(success(a, ep, 1, { status: 'dead', statusCode: 500, lastError: 'HTTP 500', lineKey: 'k' }));
+    const dead = await new AttemptRecorder(db).record(succeededAttempt(a, ep, 1, { status: 'dead', statusCode: 500, lastError: 'HTTP 500', lineKey: 'k' }));
     expect(dead).toMatchObject({ recorded: true, released: [{ deliveryId: b }] });
     const claimed = await store.claim(b, 1, 30_000);
     expect(await store.finishWithoutAttempt(claimed!, 'endpoint deleted')).toMatchObject({ finished: true, released: [{ deliveryId: c }] });

@@ -3,8 +3,9 @@ import { newId } from '../../src/common/ids';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { PartitionMaintenance } from '../../src/database/partition-maintenance';
 import { dayPartition } from '../../src/database/partitions';
-import { AttemptRecord, AttemptRecorder, RECORD_GROUP_MAX } from '../../src/deliveries/attempt-recorder';
+import { AttemptRecorder, RECORD_GROUP_MAX } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
+import { succeededAttempt } from '../support/attempts';
 import { createTestDatabase } from '../support/database';
 
 jest.setTimeout(60_000);
@@ -96,7 +97,7 @@ describe('the hot statements against a partition with stale statistics', () => {
     const { spy, work } = explaining();
     const recorder = new AttemptRecorder(spy);
     const group = ids.slice(BATCH, BATCH + GROUP);
-    await Promise.all(group.map((deliveryId) => recorder.record(success(deliveryId, endpointId))));
+    await Promise.all(group.map((deliveryId) => recorder.record(succeededAttempt(deliveryId, endpointId))));
     expect(work.length).toBeGreaterThanOrEqual(1);
     // The record joins the group to its rows: with an estimate of one row, the join may compare every pair of the
     // group; never anything that grows with the partition.
@@ -104,25 +105,3 @@ describe('the hot statements against a partition with stale statistics', () => {
     expect(Math.max(...work)).toBeLessThan(ROWS);
   });
 });
-
-function success(deliveryId: string, endpointId: string): AttemptRecord {
-  return {
-    id: newId('att'),
-    deliveryId,
-    endpointId,
-    attempt: 1,
-    trigger: 'initial',
-    startedAt: new Date(),
-    durationMs: 3,
-    statusCode: 200,
-    responseBody: 'ok',
-    responseBodyEncoding: 'utf8',
-    responseHeaders: null,
-    responseHeadersBase64: null,
-    error: null,
-    status: 'succeeded',
-    nextAttemptAt: null,
-    lastError: null,
-    resetEndpointHealth: false,
-  };
-}
