@@ -193,7 +193,7 @@ export class AttemptRecorder {
                 last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
          FROM input i
          -- (d.status || ''), and d.id = ANY: found by primary key whatever the statistics say, in the partitions
-         -- that hold them (see DeliveryStore.claimAny).
+         -- that hold them (see CLAIMABLE and DeliveryStore.claimAny).
          WHERE d.id = i.delivery_id AND d.id = ANY($2::varchar[]) AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
          RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
        ),

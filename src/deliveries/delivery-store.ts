@@ -59,6 +59,20 @@ interface ClaimRow {
 const EARLY_TOLERANCE = `interval '2 seconds'`;
 
 /**
+ * A pending delivery that is due (give or take EARLY_TOLERANCE) and that no run holds: what both claim statements ask
+ * of a row besides its attempt count. `d` is the delivery's alias.
+ *
+ * (d.status || ''), not d.status: the rows must be found by their primary key. With a plain status test, a planner
+ * whose statistics of a day partition say "no pending rows" (a backlog published since the last ANALYZE) reads every
+ * pending row of the partition through a partial index on status and hash-joins them with the input, once per claim:
+ * a 50 000-delivery drain ran 4.5 times slower. The expression matches no index, so the plan is a primary-key lookup
+ * per row whatever the statistics say.
+ */
+const CLAIMABLE = (d: string) =>
+  `(${d}.status || '') = 'pending' AND ${d}.next_attempt_at IS NOT NULL AND ${d}.next_attempt_at <= now() + ${EARLY_TOLERANCE}
+   AND (${d}.claimed_until IS NULL OR ${d}.claimed_until < now())`;
+
+/**
  * A delivery that may be attempted as far as ordering goes: in no line, or its line's head (no delivery of its line
  * with a smaller place is pending). `d` is the delivery's alias. For a delivery in no line this is the first test
  * alone, so the hot path of unordered endpoints costs nothing more; for one in a line it is an index probe
@@ -276,10 +290,7 @@ export class DeliveryStore {
     const rows: (ClaimRow & { found: boolean })[] = await this.db.query(
       `WITH claimed AS (
          UPDATE ${day('deliveries')} d SET claimed_until = now() + make_interval(secs => ($3::jsonb ->> d.id)::float / 1000)
-         -- (d.status || ''): found by primary key whatever the statistics say (see claimAny).
-         WHERE d.id = ANY($1::varchar[]) AND d.attempt_count + 1 = ($2::jsonb ->> d.id)::int AND (d.status || '') = 'pending'
-           AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
-           AND (d.claimed_until IS NULL OR d.claimed_until < now())
+         WHERE d.id = ANY($1::varchar[]) AND d.attempt_count + 1 = ($2::jsonb ->> d.id)::int AND ${CLAIMABLE('d')}
            AND d.ordering_seq IS NULL
          RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger, NULL::varchar AS line_key
        )
@@ -314,16 +325,9 @@ export class DeliveryStore {
        claimed AS (
          UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
          FROM input i
-         -- (d.status || ''), not d.status: the rows must be found by their primary key. With a plain status test, a
-         -- planner whose statistics of a day partition say "no pending rows" (a backlog published since the last
-         -- ANALYZE) reads every pending row of the partition through a partial index on status and hash-joins them
-         -- with the input, once per claim: a 50 000-delivery drain ran 4.5 times slower. The expression matches no
-         -- index, so the plan is a primary-key lookup per row whatever the statistics say. d.id = ANY($1) prunes the
-         -- partitions that cannot hold them while the statement is planned, and bounds what the scan of the one
-         -- that does can return, whatever the join.
-         WHERE d.id = i.id AND d.id = ANY($1::varchar[]) AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
-           AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= now() + ${EARLY_TOLERANCE}
-           AND (d.claimed_until IS NULL OR d.claimed_until < now())
+         -- d.id = ANY($1) prunes the partitions that cannot hold them while the statement is planned, and bounds what
+         -- the scan of the one that does can return, whatever the join.
+         WHERE d.id = i.id AND d.id = ANY($1::varchar[]) AND d.attempt_count = i.attempt - 1 AND ${CLAIMABLE('d')}
            AND ${HEAD_OF_LINE('d')}
          RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
                    CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
