@@ -1,4 +1,4 @@
-import { dayPartition, idTime, PartitionedTable } from './partitions';
+import { dayPartition, dayStart, idTime, PartitionedTable } from './partitions';
 
 /** How long a day partition found missing is not named again (partition maintenance may make it meanwhile). */
 const MISSING_FOR_MS = 60_000;
@@ -15,7 +15,7 @@ export function sharedDay(ids: readonly string[]): Date | undefined {
   for (const id of ids) {
     const at = idTime(id);
     if (!at) return undefined;
-    const start = dayPartition('events', at).start.getTime();
+    const start = dayStart(at);
     if (day === undefined) day = start;
     else if (day !== start) return undefined;
   }

@@ -27,9 +27,14 @@ export interface DayPartition {
   to: string;
 }
 
+/** The first instant (epoch ms) of the UTC day of `at`: the day whose partition holds rows made at `at`. */
+export function dayStart(at: Date): number {
+  return Math.floor(at.getTime() / DAY_MS) * DAY_MS;
+}
+
 /** The day partition of `table` holding rows made at `at`. */
 export function dayPartition(table: PartitionedTable, at: Date): DayPartition {
-  const start = new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+  const start = new Date(dayStart(at));
   const end = new Date(start.getTime() + DAY_MS);
   const day = start.toISOString().slice(0, 10).replace(/-/g, '');
   const kind = PARTITIONED_TABLES[table];
