@@ -10,5 +10,5 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 bash scripts/deps.sh
 bash scripts/services.sh
-npm run build --silent
+bash scripts/build.sh --if-changed
 exec node dist/main.js

@@ -11,5 +11,5 @@ export TEST_DATABASE_URL=$DATABASE_URL TEST_REDIS_URL=$REDIS_URL
 # The browser tests (test/browser) drive Debian's Chromium, installed here when absent.
 HERALD_CHROMIUM=$(bash scripts/browser.sh)
 export HERALD_CHROMIUM
-npm run build --silent
+bash scripts/build.sh --if-changed
 npx jest --selectProjects unit e2e --forceExit "$@"
