@@ -6,7 +6,7 @@
  *   npm run build && node bench/run.js [--smoke] [--profile] [--strict] [--runs N]
  *
  *   --smoke    every part tiny; exits non-zero if anything fails (CI)
- *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end, slow receivers) into
+ *   --profile  CPU-profiles the API (ingest) and the worker (drain, end to end, slow receivers, hot endpoint) into
  *              bench/profiles/, with a sampled profile of what each allocates beside (.heapprofile; the
  *              sampling costs the process a few % of its throughput)
  *   --strict   also exit non-zero when a performance target is missed (full run)

@@ -24,7 +24,9 @@ module.exports = {
     const alone = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours alone', set, tag: 'hotn', rate, durationS: ctx.SMOKE ? 2 : 20, warmS: P.e2eWarmS });
     await rx.reset('slowhot');
     await ctx.publishBatches('hot endpoint backlog', backlog, () => 'bench.hot');
+    await ctx.profile('worker', 'start');
     const beside = await openLoopE2E(ctx, { label: 'hot endpoint: neighbours beside it', set, tag: 'hotn', rate, durationS: ctx.SMOKE ? 2 : 20, warmS: P.e2eWarmS });
+    await ctx.profile('worker', 'stop', 'worker-hot-endpoint');
     const h = await rx.stats('slowhot', { window: beside.window });
     results.herald.hotEndpoint = {
       backlog,
