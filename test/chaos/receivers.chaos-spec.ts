@@ -82,7 +82,11 @@ describe('chaos: receivers that hang, reset, answer slowly or answer garbage', (
     const receivers = await Promise.all((['hang', 'reset', 'slow', 'garbage'] as Fault[]).map((f) => new FaultyReceiver(f).start()));
     const endpoints = new Map<string, FaultyReceiver>();
     for (const receiver of receivers) {
-      const res = await api.post(`/v1/tenants/${tenantId}/endpoints`, { url: receiver.url, timeoutMs: 800, retryPolicy: POLICY });
+      // The slow receiver answers after 300 ms, which must be well within its timeout whatever the box's load: with
+      // 800 ms, a burst's event-loop lag in the worker and in this process (up to ~0.5 s on a 2-core box) made a few
+      // of its answers time out. The others keep 800 ms, the hang's timeout, which the test waits for.
+      const timeoutMs = receiver.fault === 'slow' ? 10_000 : 800;
+      const res = await api.post(`/v1/tenants/${tenantId}/endpoints`, { url: receiver.url, timeoutMs, retryPolicy: POLICY });
       expect(res.status).toBe(201);
       endpoints.set(res.body.id, receiver);
     }
