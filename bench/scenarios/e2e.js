@@ -131,7 +131,7 @@ module.exports = {
       rows.push(cpuRow(h.e2e.cpu));
     }
     if (h.fanout) {
-      rows.push(row(`fan-out (1 event → ${h.fanout.endpoints} endpoints, ×${h.fanout.events})`, num('int', h.fanout.perSecond, 'dlv/s'), num('int', c.bull?.processPerSecond, 'jobs/s Bull no-op'), num('pct', c.bull ? h.fanout.perSecond / c.bull.processPerSecond : null)));
+      rows.push(row(`fan-out (1 event → ${h.fanout.endpoints} endpoints, ×${h.fanout.events})`, num('int', h.fanout.perSecond, 'dlv/s'), num('int', c.bull?.processPerSecond, 'jobs/s Bull no-op'), num('pct', h.fanout.perSecond / c.bull?.processPerSecond)));
     }
     if (h.throttled) {
       const th = h.throttled;
