@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUnavailable } from '../common/error.filter';
+import { prepared, runPrepared } from '../database/prepared';
 import { ReleasedHead, releasesLine } from './attempt-plan';
 import { Line, releaseLines } from './delivery-store';
 import { BodyEncoding } from './response-record';
@@ -176,64 +177,68 @@ export class AttemptRecorder {
 
   /** The one statement: the deliveries move on, the attempt rows are inserted for those that moved, endpoints reset. */
   private async writeAttempts(db: DataSource | EntityManager, records: AttemptRecord[]): Promise<Map<string, boolean>> {
-    const rows: { id: string; resend: boolean }[] = await db.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
-                              $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
-           AS t(id, delivery_id, endpoint_id, attempt, trigger, started_at, duration_ms, status_code,
-                response_body, response_headers, error, status, next_attempt_at, last_error, reset_health, response_body_encoding, response_headers_base64)
-       ),
-       -- A resend asked for while this attempt was in flight: the delivery stays pending for a manual attempt now.
-       updated AS (
-         UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN 'pending' ELSE i.status END,
-                attempt_count = i.attempt,
-                next_attempt_at = CASE WHEN d.resend_requested THEN now() ELSE i.next_attempt_at END,
-                next_trigger = CASE WHEN d.resend_requested THEN 'manual' ELSE 'retry' END,
-                resend_requested = false, claimed_until = NULL,
-                last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
-         FROM input i
-         -- (d.status || ''), and d.id = ANY: found by primary key whatever the statistics say, in the partitions
-         -- that hold them (see CLAIMABLE and DeliveryStore.claimAny).
-         WHERE d.id = i.delivery_id AND d.id = ANY($2::varchar[]) AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
-         RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
-       ),
-       recorded AS (
-         SELECT i.*, u.resend FROM input i JOIN updated u ON u.id = i.id
-       ),
-       reset AS (
-         UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
-         WHERE e.id IN (SELECT r.endpoint_id FROM recorded r WHERE r.reset_health)
-       )
-       INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_body_encoding,
-                             response_headers, response_headers_base64, error)
-       SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_body_encoding,
-              r.response_headers, r.response_headers_base64::text[], r.error
-       FROM recorded r
-       RETURNING id, (SELECT r.resend FROM recorded r WHERE r.id = attempts.id) AS resend`,
-      [
-        records.map((r) => r.id),
-        records.map((r) => r.deliveryId),
-        records.map((r) => r.endpointId),
-        records.map((r) => r.attempt),
-        records.map((r) => r.trigger),
-        records.map((r) => r.startedAt),
-        records.map((r) => Math.round(r.durationMs)),
-        records.map((r) => r.statusCode),
-        records.map((r) => r.responseBody),
-        records.map((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
-        records.map((r) => r.error),
-        records.map((r) => r.status),
-        records.map((r) => r.nextAttemptAt),
-        records.map((r) => r.lastError),
-        records.map((r) => r.resetEndpointHealth),
-        records.map((r) => r.responseBodyEncoding),
-        // A text[] per row does not fit a text[][] parameter of ragged rows: each travels as its array literal.
-        records.map((r) => (r.responseHeadersBase64 ? toArrayLiteral(r.responseHeadersBase64) : null)),
-      ],
-    );
+    const values = [
+      records.map((r) => r.id),
+      records.map((r) => r.deliveryId),
+      records.map((r) => r.endpointId),
+      records.map((r) => r.attempt),
+      records.map((r) => r.trigger),
+      records.map((r) => r.startedAt),
+      records.map((r) => Math.round(r.durationMs)),
+      records.map((r) => r.statusCode),
+      records.map((r) => r.responseBody),
+      records.map((r) => (r.responseHeaders ? JSON.stringify(r.responseHeaders) : null)),
+      records.map((r) => r.error),
+      records.map((r) => r.status),
+      records.map((r) => r.nextAttemptAt),
+      records.map((r) => r.lastError),
+      records.map((r) => r.resetEndpointHealth),
+      records.map((r) => r.responseBodyEncoding),
+      // A text[] per row does not fit a text[][] parameter of ragged rows: each travels as its array literal.
+      records.map((r) => (r.responseHeadersBase64 ? toArrayLiteral(r.responseHeadersBase64) : null)),
+    ];
+    // Named outside a transaction (src/database/prepared.ts); inside one, unnamed on the transaction's own connection.
+    const rows: { id: string; resend: boolean }[] = db instanceof DataSource ? await runPrepared(db, RECORD, values) : await db.query(RECORD.text, values);
     return new Map(rows.map((r) => [r.id, r.resend]));
   }
 }
+
+/** The attempt record: see AttemptRecorder.writeAttempts. */
+const RECORD = prepared(
+  `WITH input AS (
+     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::varchar[], $6::timestamptz[], $7::int[], $8::int[],
+                          $9::text[], $10::jsonb[], $11::text[], $12::varchar[], $13::timestamptz[], $14::text[], $15::bool[], $16::varchar[], $17::text[])
+       AS t(id, delivery_id, endpoint_id, attempt, trigger, started_at, duration_ms, status_code,
+            response_body, response_headers, error, status, next_attempt_at, last_error, reset_health, response_body_encoding, response_headers_base64)
+   ),
+   -- A resend asked for while this attempt was in flight: the delivery stays pending for a manual attempt now.
+   updated AS (
+     UPDATE deliveries d SET status = CASE WHEN d.resend_requested THEN 'pending' ELSE i.status END,
+            attempt_count = i.attempt,
+            next_attempt_at = CASE WHEN d.resend_requested THEN now() ELSE i.next_attempt_at END,
+            next_trigger = CASE WHEN d.resend_requested THEN 'manual' ELSE 'retry' END,
+            resend_requested = false, claimed_until = NULL,
+            last_status_code = i.status_code, last_error = i.last_error, updated_at = now()
+     FROM input i
+     -- (d.status || ''), and d.id = ANY: found by primary key whatever the statistics say, in the partitions
+     -- that hold them (see CLAIMABLE and DeliveryStore.claimAny).
+     WHERE d.id = i.delivery_id AND d.id = ANY($2::varchar[]) AND (d.status || '') = 'pending' AND d.attempt_count = i.attempt - 1
+     RETURNING i.id, d.next_trigger = 'manual' AND d.status = 'pending' AS resend
+   ),
+   recorded AS (
+     SELECT i.*, u.resend FROM input i JOIN updated u ON u.id = i.id
+   ),
+   reset AS (
+     UPDATE endpoints e SET consecutive_failures = 0, failing_since = NULL, circuit_phase = NULL, circuit_until = NULL, circuit_cooldown_ms = NULL
+     WHERE e.id IN (SELECT r.endpoint_id FROM recorded r WHERE r.reset_health)
+   )
+   INSERT INTO attempts (id, delivery_id, endpoint_id, attempt_number, trigger, started_at, duration_ms, status_code, response_body, response_body_encoding,
+                         response_headers, response_headers_base64, error)
+   SELECT r.id, r.delivery_id, r.endpoint_id, r.attempt, r.trigger, r.started_at, r.duration_ms, r.status_code, r.response_body, r.response_body_encoding,
+          r.response_headers, r.response_headers_base64::text[], r.error
+   FROM recorded r
+   RETURNING id, (SELECT r.resend FROM recorded r WHERE r.id = attempts.id) AS resend`,
+);
 
 function resultOf(written: Written, id: string): Recorded {
   return written.resend.has(id) ? { recorded: true, resendFollows: written.resend.get(id)!, released: written.released.get(id) ?? [] } : { recorded: false };

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isUndefinedTable } from '../common/error.filter';
 import { TickBatch } from '../common/tick-batch';
 import { DayRelations, Relation } from '../database/day-relations';
+import { prepared, runPrepared } from '../database/prepared';
 import { MetricsService } from '../metrics/metrics.service';
 import { WAITING_IN_LINE_SQL } from '../endpoints/ordering';
 import { ReleasedHead } from './attempt-plan';
@@ -81,6 +82,36 @@ const CLAIMABLE = (d: string) =>
 export const HEAD_OF_LINE = (d: string) =>
   `(${d}.ordering_seq IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = ${d}.endpoint_id AND p.ordering_key = ${d}.ordering_key
      AND p.status = 'pending' AND p.ordering_seq IS NOT NULL AND p.ordering_seq < ${d}.ordering_seq))`;
+
+/**
+ * The claim of deliveries in no line, naming the day partition `day` (DeliveryStore.claimUnordered): $1 the ids, $2
+ * and $3 each id's attempt and lease in milliseconds, as JSON objects.
+ */
+function claimUnorderedSql(day: Relation) {
+  return prepared(`WITH claimed AS (
+     UPDATE ${day('deliveries')} d SET claimed_until = now() + make_interval(secs => ($3::jsonb ->> d.id)::float / 1000)
+     WHERE d.id = ANY($1::varchar[]) AND d.attempt_count + 1 = ($2::jsonb ->> d.id)::int AND ${CLAIMABLE('d')}
+       AND d.ordering_seq IS NULL
+     RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger, NULL::varchar AS line_key
+   )
+   -- The event is nearly always of the delivery's day (one publish makes both); a replay's, or one published
+   -- just before midnight, is looked up in the whole table afterwards.
+   SELECT c.*, e.id IS NOT NULL AS found, e.payload, e.source_headers, e.trace_context FROM claimed c LEFT JOIN ${day('events')} e ON e.id = c.event_id`);
+}
+
+/** The claim of any deliveries, in a line or not, of any day (DeliveryStore.claimAny): $1 ids, $2 attempts, $3 leases. */
+const CLAIM_ANY = prepared(`WITH input AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS t(id, attempt, lease_ms)),
+   claimed AS (
+     UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
+     FROM input i
+     -- d.id = ANY($1) prunes the partitions that cannot hold them while the statement is planned, and bounds what
+     -- the scan of the one that does can return, whatever the join.
+     WHERE d.id = i.id AND d.id = ANY($1::varchar[]) AND d.attempt_count = i.attempt - 1 AND ${CLAIMABLE('d')}
+       AND ${HEAD_OF_LINE('d')}
+     RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
+               CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
+   )
+   SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`);
 
 /**
  * In the transaction that finished the heads of these lines (made them succeeded or dead): locks the lines (in the
@@ -287,16 +318,9 @@ export class DeliveryStore {
    * attempt and lease of each row are looked up by id in a JSON object.
    */
   private async claimUnordered(unique: ClaimRequest[], day: Relation): Promise<ClaimRow[]> {
-    const rows: (ClaimRow & { found: boolean })[] = await this.db.query(
-      `WITH claimed AS (
-         UPDATE ${day('deliveries')} d SET claimed_until = now() + make_interval(secs => ($3::jsonb ->> d.id)::float / 1000)
-         WHERE d.id = ANY($1::varchar[]) AND d.attempt_count + 1 = ($2::jsonb ->> d.id)::int AND ${CLAIMABLE('d')}
-           AND d.ordering_seq IS NULL
-         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger, NULL::varchar AS line_key
-       )
-       -- The event is nearly always of the delivery's day (one publish makes both); a replay's, or one published
-       -- just before midnight, is looked up in the whole table below.
-       SELECT c.*, e.id IS NOT NULL AS found, e.payload, e.source_headers, e.trace_context FROM claimed c LEFT JOIN ${day('events')} e ON e.id = c.event_id`,
+    const rows = await runPrepared<ClaimRow & { found: boolean }>(
+      this.db,
+      claimUnorderedSql(day),
       [
         unique.map((r) => r.deliveryId),
         JSON.stringify(Object.fromEntries(unique.map((r) => [r.deliveryId, r.attempt]))),
@@ -320,20 +344,6 @@ export class DeliveryStore {
 
   /** Claims any of these deliveries, in a line or not, of any day: one statement over the whole tables. */
   private claimAny(unique: ClaimRequest[]): Promise<ClaimRow[]> {
-    return this.db.query(
-      `WITH input AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS t(id, attempt, lease_ms)),
-       claimed AS (
-         UPDATE deliveries d SET claimed_until = now() + make_interval(secs => i.lease_ms::float / 1000)
-         FROM input i
-         -- d.id = ANY($1) prunes the partitions that cannot hold them while the statement is planned, and bounds what
-         -- the scan of the one that does can return, whatever the join.
-         WHERE d.id = i.id AND d.id = ANY($1::varchar[]) AND d.attempt_count = i.attempt - 1 AND ${CLAIMABLE('d')}
-           AND ${HEAD_OF_LINE('d')}
-         RETURNING d.id, d.event_id, d.endpoint_id, d.event_type, d.attempt_count, d.next_trigger,
-                   CASE WHEN d.ordering_seq IS NOT NULL THEN d.ordering_key END AS line_key
-       )
-       SELECT c.*, e.payload, e.source_headers, e.trace_context FROM claimed c JOIN events e ON e.id = c.event_id`,
-      [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))],
-    );
+    return runPrepared<ClaimRow>(this.db, CLAIM_ANY, [unique.map((r) => r.deliveryId), unique.map((r) => r.attempt), unique.map((r) => Math.ceil(r.leaseMs))]);
   }
 }

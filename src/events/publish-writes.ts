@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { WAITING_IN_LINE_AT, takesPlaceInLine } from '../endpoints/ordering';
+import { prepared, runPrepared } from '../database/prepared';
 
 /*
  * What a publish writes, and the statements that write it: events (their idempotency keys first when they carry
@@ -156,10 +157,12 @@ export function lined(d: NewDelivery): boolean {
  * Events and their deliveries in one statement (one round trip, one commit), written only if every tenant's
  * endpoint list that fan-out used is still current; false (nothing written) when one turned stale.
  */
-const PUBLISH_IN_ONE_STATEMENT = `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`;
+const PUBLISH_IN_ONE_STATEMENT = prepared(
+  `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+);
 
 export async function insertEventsAndDeliveries(db: DataSource, rows: Row[], deliveries: NewDelivery[], versions: Map<string, string>, now: Date): Promise<boolean> {
-  const [{ ok }]: { ok: boolean }[] = await db.query(PUBLISH_IN_ONE_STATEMENT, [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)]);
+  const [{ ok }] = await runPrepared<{ ok: boolean }>(db, PUBLISH_IN_ONE_STATEMENT, [...eventParams(rows), ...deliveryParams(deliveries, now), ...versionParams(versions)]);
   return ok;
 }
 

@@ -6,6 +6,7 @@ import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { firstIdAt } from '../../src/deliveries/stats-window';
 import { succeededAttempt } from '../support/attempts';
 import { createTestDatabase } from '../support/database';
+import { intercepting } from '../support/statements';
 
 jest.setTimeout(30_000);
 
@@ -69,11 +70,9 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   /** Counts the statements the recorder sends. */
   function counting(): { recorder: AttemptRecorder; statements: () => number } {
     let statements = 0;
-    const spy = Object.create(db) as DataSource;
-    spy.query = ((...args: Parameters<DataSource['query']>) => {
+    const spy = intercepting(db, () => {
       statements++;
-      return db.query(...args);
-    }) as DataSource['query'];
+    });
     return { recorder: new AttemptRecorder(spy), statements: () => statements };
   }
 
@@ -87,6 +86,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
 
     expect(results).toEqual(ids.map(() => YES));
     // The first flushes at once; the others wait for it and share the next statement.
+    expect(statements()).toBeGreaterThanOrEqual(1);
     expect(statements()).toBeLessThanOrEqual(2);
     const rows = await db.query(`SELECT status, attempt_count, next_trigger, last_status_code, last_error, next_attempt_at FROM deliveries WHERE id = ANY($1)`, [ids]);
     expect(rows).toHaveLength(50);
@@ -172,8 +172,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     expect(stored).toMatchObject({ status_code: 200, response_body: null, response_headers: null });
     expect(stored.error).toMatch(/^response not stored: /);
 
-    const down = Object.create(db) as DataSource;
-    down.query = (() => Promise.reject(new Error('connection terminated'))) as DataSource['query'];
+    const down = intercepting(db, () => Promise.reject(new Error('connection terminated')));
     const failing = new AttemptRecorder(down);
     const all = await Promise.allSettled([1, 2, 3, 4].map(() => failing.record(succeededAttempt(good, ep))));
     expect(all.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
@@ -186,11 +185,9 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     const later = await delivery(ep);
     await db.query(`UPDATE deliveries SET next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [later]);
     let statements = 0;
-    const spy = Object.create(db) as DataSource;
-    spy.query = ((...args: Parameters<DataSource['query']>) => {
+    const spy = intercepting(db, () => {
       statements++;
-      return db.query(...args);
-    }) as DataSource['query'];
+    });
     const store = new DeliveryStore(spy);
     // Deliveries of one day, in no line, all claimable: one statement.
     const claims = await Promise.all(ids.slice(0, 10).map((id) => store.claim(id, 1, 30_000)));

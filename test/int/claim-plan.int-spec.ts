@@ -7,6 +7,7 @@ import { AttemptRecorder, RECORD_GROUP_MAX } from '../../src/deliveries/attempt-
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { succeededAttempt } from '../support/attempts';
 import { createTestDatabase } from '../support/database';
+import { intercepting } from '../support/statements';
 
 jest.setTimeout(60_000);
 
@@ -68,16 +69,19 @@ describe('the hot statements against a partition with stale statistics', () => {
     await drop?.();
   });
 
-  /** A DataSource that runs each UPDATE under EXPLAIN ANALYZE (it still changes the rows) and keeps its work. */
+  /**
+   * A DataSource that runs each UPDATE under EXPLAIN ANALYZE instead (it still changes the rows) and keeps its work.
+   * A named statement (src/database/prepared.ts) is explained unnamed, with the same values: planned as the named one
+   * is, with its values (see the last test).
+   */
   function explaining(): { spy: DataSource; work: number[] } {
     const work: number[] = [];
-    const spy = Object.create(db) as DataSource;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      if (!/UPDATE/.test(sql)) return db.query(sql, params);
-      const [{ 'QUERY PLAN': [plan] }] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    const spy = intercepting(db, async ({ text, values }) => {
+      if (!/UPDATE/.test(text)) return undefined;
+      const [{ 'QUERY PLAN': [plan] }] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
       work.push(rowsHandled(plan.Plan));
       return [];
-    }) as DataSource['query'];
+    });
     return { spy, work };
   }
 
@@ -103,5 +107,29 @@ describe('the hot statements against a partition with stale statistics', () => {
     // group; never anything that grows with the partition.
     expect(Math.max(...work)).toBeLessThan(GROUP * GROUP + GROUP * 20);
     expect(Math.max(...work)).toBeLessThan(ROWS);
+  });
+
+  it('keeps the named statements on custom plans, planned with their values at every run', async () => {
+    // One connection, so that its prepared statements are the ones this session sees; a server whose default is the
+    // generic plan (PostgreSQL's own default picks one once it looks as cheap, as it can with a partition nearly empty).
+    const options = dataSourceOptions({ databaseUrl: (db.options as { url: string }).url });
+    const one = new DataSource({ ...options, extra: { ...options.extra, max: 1, options: '-c plan_cache_mode=force_generic_plan' }, logging: false } as typeof options);
+    await one.initialize();
+    try {
+      const store = new DeliveryStore(one);
+      const recorder = new AttemptRecorder(one);
+      const runs = 8; // PostgreSQL's default would try a generic plan from the sixth run on
+      for (const id of ids.slice(-runs)) {
+        expect(await store.claim(id, 1, 30_000)).toMatchObject({ id });
+        expect(await recorder.record(succeededAttempt(id, endpointId))).toMatchObject({ recorded: true });
+      }
+      const statements: { statement: string; generic_plans: string; custom_plans: string }[] = await one.query(
+        `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'herald_%'`,
+      );
+      expect(statements.map((s) => s.statement.trim().slice(0, 40))).toEqual(expect.arrayContaining([expect.stringContaining('UPDATE'), expect.stringContaining('WITH input')]));
+      for (const s of statements) expect({ statement: s.statement.trim().slice(0, 40), generic: Number(s.generic_plans), custom: Number(s.custom_plans) }).toMatchObject({ generic: 0, custom: runs });
+    } finally {
+      await one.destroy();
+    }
   });
 });
