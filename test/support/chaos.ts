@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ADMIN_KEY, ApiClient, HeraldEnv } from './herald';
+import { ADMIN_KEY, ApiClient, HeraldEnv, crashed } from './herald';
 import { Received, TestReceiver } from './receiver';
 import { PostgresServer, RedisServer } from './servers';
 import { sleep, waitFor } from './wait';
@@ -182,9 +182,11 @@ export async function waitQuiet(world: Pick<ChaosWorld, 'sql'>, subscribers: Sub
   const started = Date.now();
   let lastCount = -1;
   let lastChange = Date.now();
-  await waitFor(
+  const quiet = await waitFor(
     'all deliveries to finish',
     async () => {
+      // A Herald process that died cannot finish them: say so now, not when the wait runs out.
+      if (crashed().length) return 'crashed';
       const [{ pending }] = await world.sql(`SELECT count(*)::int AS pending FROM deliveries WHERE status = 'pending'`);
       const count = subscribers.reduce((n, s) => n + s.receiver.received.length, 0);
       if (count !== lastCount) {
@@ -199,6 +201,7 @@ export async function waitQuiet(world: Pick<ChaosWorld, 'sql'>, subscribers: Sub
     const pending = await world.sql(`SELECT endpoint_id, attempt_count, count(*)::int AS n, min(next_attempt_at) AS next FROM deliveries WHERE status = 'pending' GROUP BY 1, 2`);
     throw new Error(`${error.message}; pending: ${JSON.stringify(pending)}`);
   });
+  if (quiet === 'crashed') throw new Error(`waiting for all deliveries to finish: ${crashed().join('\n')}`);
   return Date.now() - started;
 }
 

@@ -140,6 +140,10 @@ export interface HeraldProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Herald processes that ended without being stopped: a crash, with the end of what it printed. */
+const crashes: string[] = [];
+export const crashed = (): readonly string[] => crashes;
+
 /** Herald as a separate process from dist/ (run `npm run build` first), for tests of roles and crashes. */
 export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = {}): Promise<HeraldProcess> {
   const port = await freePort();
@@ -152,6 +156,10 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) crashes.push(`herald ${role} exited by itself with ${code ?? signal}; its output ends: ${output.slice(-2000)}`);
+  });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`herald ${role} exited with ${code}: ${output}`);
   });
@@ -161,6 +169,7 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
     await Promise.race([started, exited]);
   } catch (error) {
     // A process that did not start is not left running, and its output says why.
+    stopping = true;
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}; output: ${output.slice(-3000)}`);
   }
@@ -170,6 +179,7 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
     output: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      stopping = true;
       child.kill(signal);
       const [code] = await once(child, 'exit');
       return code as number | null;
