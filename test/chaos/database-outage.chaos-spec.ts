@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createEndpoint, createTenant } from '../support/fixtures';
-import { ADMIN_KEY, Herald, startHerald } from '../support/herald';
+import { ADMIN_KEY, Herald, dropQueueKeys, startHerald } from '../support/herald';
 import { PostgresServer } from '../support/servers';
 import { waitFor } from '../support/wait';
 
@@ -42,6 +42,7 @@ describe('chaos: PostgreSQL outage while publishing', () => {
     pg?.freeze(true);
     await herald?.close();
     await pg?.destroy();
+    if (herald) await dropQueueKeys(herald.env.REDIS_URL, herald.env.HERALD_QUEUE_PREFIX);
   });
 
   async function publishAll(): Promise<{ status: number; retryAfter: string | null; ms: number }[]> {

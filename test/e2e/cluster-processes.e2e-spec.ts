@@ -40,7 +40,7 @@ async function metric(url: string, name: string): Promise<number> {
 describe('many processes on a Redis Cluster', () => {
   let cluster: RedisClusterServer;
   let env: HeraldEnv;
-  let dropDatabase: () => Promise<void>;
+  let dispose: () => Promise<void>;
   let db: Client;
   let apis: HeraldProcess[] = [];
   let workers: HeraldProcess[] = [];
@@ -59,7 +59,7 @@ describe('many processes on a Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await RedisClusterServer.start();
-    ({ env, dropDatabase } = await testEnvironment({
+    ({ env, dispose } = await testEnvironment({
       REDIS_URL: cluster.url,
       HERALD_SHARDS: String(SHARDS),
       NODE_OPTIONS: '--pending-deprecation --throw-deprecation',
@@ -73,7 +73,7 @@ describe('many processes on a Redis Cluster', () => {
   afterAll(async () => {
     await stopAll([...apis, ...workers], 'SIGKILL');
     await db?.end();
-    await dropDatabase?.();
+    await dispose?.();
     await cluster?.destroy();
   });
 

@@ -104,8 +104,8 @@ describe('migration to time partitions', () => {
     }
 
     // The settings of a test installation (its own database made by testEnvironment is not needed), on this database.
-    const { env, dropDatabase } = await testEnvironment();
-    await dropDatabase();
+    const { env, dispose } = await testEnvironment();
+    await dispose();
     herald = await startHerald({}, { env: { ...env, DATABASE_URL: url.toString() } });
     const api = herald.api;
     for (const r of rows) {

@@ -23,7 +23,7 @@ const COOLDOWN_MS = 3000;
 
 /** An API process and two worker processes on one database and one queue prefix. */
 async function startCluster(overrides: HeraldEnv) {
-  const { env, dropDatabase } = await testEnvironment(overrides);
+  const { env, dispose } = await testEnvironment(overrides);
   const processes: HeraldProcess[] = [];
   const api = await spawnHerald({ ...env, HERALD_ROLE: 'api' });
   processes.push(api);
@@ -37,7 +37,7 @@ async function startCluster(overrides: HeraldEnv) {
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
       await db.end();
-      await dropDatabase();
+      await dispose();
     },
   };
 }
@@ -260,12 +260,12 @@ describe('per-endpoint limits and health, two workers', () => {
 describe('auto-disable of an endpoint failing continuously', () => {
   let herald: HeraldProcess;
   let api: ApiClient;
-  let dropDatabase: () => Promise<void>;
+  let dispose: () => Promise<void>;
   let r: TestReceiver;
 
   beforeAll(async () => {
     const environment = await testEnvironment({ HERALD_DISABLE_AFTER_MS: '2000', HERALD_CIRCUIT_THRESHOLD: '1000' });
-    dropDatabase = environment.dropDatabase;
+    dispose = environment.dispose;
     herald = await spawnHerald(environment.env);
     api = new ApiClient(herald.url);
     r = await TestReceiver.start();
@@ -273,7 +273,7 @@ describe('auto-disable of an endpoint failing continuously', () => {
   afterAll(async () => {
     await herald?.stop();
     await r?.close();
-    await dropDatabase?.();
+    await dispose?.();
   });
 
   it('disables the endpoint with disabledReason "failing"; its delivery waits, pending', async () => {

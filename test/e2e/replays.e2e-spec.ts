@@ -121,7 +121,7 @@ describe('durable bulk replays', () => {
 describe('durable bulk replays across a restart, and cancelled', () => {
   it('resumes from its position after the worker stops, and a cancel stops it', async () => {
     const receiver = await TestReceiver.start();
-    const { env, dropDatabase } = await testEnvironment({ HERALD_REPLAY_PAGE_SIZE: '4', HERALD_CIRCUIT_THRESHOLD: '1000' });
+    const { env, dispose } = await testEnvironment({ HERALD_REPLAY_PAGE_SIZE: '4', HERALD_CIRCUIT_THRESHOLD: '1000' });
     let herald = await startHerald({}, { env });
     try {
       receiver.always({ status: 500 });
@@ -162,7 +162,7 @@ describe('durable bulk replays across a restart, and cancelled', () => {
     } finally {
       await receiver.close();
       await herald.close();
-      await dropDatabase();
+      await dispose();
     }
   });
 });

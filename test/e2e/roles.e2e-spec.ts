@@ -35,7 +35,7 @@ describe('HERALD_ROLE: API and worker as separate processes', () => {
   });
 
   it('a worker consumes only its HERALD_WORKER_SHARDS', async () => {
-    const { env: own, dropDatabase: dropOwn } = await testEnvironment({ HERALD_SHARDS: '2' });
+    const { env: own, dispose: dropOwn } = await testEnvironment({ HERALD_SHARDS: '2' });
     const apiProcess = await spawnHerald({ ...own, HERALD_ROLE: 'api' });
     const worker = await spawnHerald({ ...own, HERALD_ROLE: 'worker', HERALD_MIGRATE: 'false', HERALD_WORKER_SHARDS: '0' });
     ctx.processes.push(apiProcess, worker);

@@ -47,7 +47,7 @@ describe('security', () => {
 
   describe('logs', () => {
     it('never contain the admin key, tenant keys, endpoint secrets or payloads, even at debug level', async () => {
-      const { env, dropDatabase } = await testEnvironment({ HERALD_LOG_LEVEL: 'debug' });
+      const { env, dispose } = await testEnvironment({ HERALD_LOG_LEVEL: 'debug' });
       const herald = await spawnHerald(env);
       const receiver = await TestReceiver.start();
       try {
@@ -107,7 +107,7 @@ describe('security', () => {
       } finally {
         await herald.stop('SIGKILL');
         await receiver.close();
-        await dropDatabase();
+        await dispose();
       }
     });
   });

@@ -12,18 +12,18 @@ const WELL_BEFORE_TTL_MS = 4000;
 // Runs dist/main.js: `npm run build` first (npm test does).
 describe('tenant and API-key caches across API processes', () => {
   let env: HeraldEnv;
-  let dropDatabase: () => Promise<void>;
+  let dispose: () => Promise<void>;
   let one: HeraldProcess;
   let two: HeraldProcess;
 
   beforeAll(async () => {
-    ({ env, dropDatabase } = await testEnvironment());
+    ({ env, dispose } = await testEnvironment());
     one = await spawnHerald({ ...env, HERALD_ROLE: 'api' });
     two = await spawnHerald({ ...env, HERALD_ROLE: 'api', HERALD_MIGRATE: 'false' });
   });
   afterAll(async () => {
     await Promise.all([one?.stop('SIGKILL'), two?.stop('SIGKILL')]);
-    await dropDatabase();
+    await dispose();
   });
 
   it("stops a deleted tenant's key and path on the other process at once; writing under it answers 404, never 500", async () => {

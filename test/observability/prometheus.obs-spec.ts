@@ -47,12 +47,12 @@ export function ruleQueries(expr: string): string[] {
 describe('Prometheus: the dashboard and the alert rules against a running Herald', () => {
   let herald: HeraldProcess;
   let prometheus: PrometheusServer;
-  let dropDatabase: () => Promise<void>;
+  let dispose: () => Promise<void>;
   const receivers: TestReceiver[] = [];
 
   beforeAll(async () => {
     const environment = await testEnvironment({ HERALD_CIRCUIT_THRESHOLD: '3' });
-    dropDatabase = environment.dropDatabase;
+    dispose = environment.dispose;
     herald = await spawnHerald(environment.env);
     // The rules as shipped, but firing as soon as their condition holds: the durations (5-10 minutes) are
     // for people; what is tested is that the expression and threshold trip on real data.
@@ -63,7 +63,7 @@ describe('Prometheus: the dashboard and the alert rules against a running Herald
     await prometheus?.stop();
     await herald?.stop();
     await Promise.all(receivers.map((r) => r.close()));
-    await dropDatabase?.();
+    await dispose?.();
   });
 
   it('promtool accepts the rules and the Prometheus configuration', async () => {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
+import Redis from 'ioredis';
 import { createApp } from '../../src/bootstrap';
 import { HeraldConfig, loadConfig } from '../../src/config/config';
 import { createTestDatabase } from './database';
@@ -65,8 +66,35 @@ export interface HeraldEnv {
   [name: string]: string;
 }
 
-/** Settings for a test installation: its own database and queue prefix, loopback allowed, fast sweeps. */
-export async function testEnvironment(overrides: HeraldEnv = {}): Promise<{ env: HeraldEnv; dropDatabase: () => Promise<void> }> {
+/**
+ * Deletes the Redis keys a test installation made (its queues, limiters and admission counters all live under its
+ * prefix), so that test runs do not pile keys up in a Redis they share. A Redis Cluster in a test is the test's own
+ * and goes with it, so only a standalone Redis is swept. Best effort: a Redis a test stopped is not waited for.
+ */
+export async function dropQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  if (!redisUrl.startsWith('redis://')) return;
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // a Redis the test stopped: its keys stay behind, under a prefix no other run uses
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Settings for a test installation: its own database and queue prefix, loopback allowed, fast sweeps. `dispose` drops
+ * the database and the Redis keys under the prefix; stop the installation's processes first.
+ */
+export async function testEnvironment(overrides: HeraldEnv = {}): Promise<{ env: HeraldEnv; dispose: () => Promise<void> }> {
   const database = await createTestDatabase();
   const env: HeraldEnv = {
     NODE_ENV: 'test',
@@ -81,7 +109,13 @@ export async function testEnvironment(overrides: HeraldEnv = {}): Promise<{ env:
     HERALD_LOG_LEVEL: 'warn',
     ...overrides,
   };
-  return { env, dropDatabase: database.drop };
+  return {
+    env,
+    dispose: async () => {
+      await database.drop();
+      await dropQueueKeys(env.REDIS_URL, env.HERALD_QUEUE_PREFIX);
+    },
+  };
 }
 
 export interface Herald {
@@ -104,7 +138,7 @@ async function sqlClient(url: string) {
 
 /** Herald in this process (role `all` unless told otherwise), on a free port. */
 export async function startHerald(overrides: HeraldEnv = {}, shared?: { env: HeraldEnv }): Promise<Herald> {
-  const { env, dropDatabase } = shared ? { env: { ...shared.env, ...overrides }, dropDatabase: async () => undefined } : await testEnvironment(overrides);
+  const { env, dispose } = shared ? { env: { ...shared.env, ...overrides }, dispose: async () => undefined } : await testEnvironment(overrides);
   const config = loadConfig(env);
   const app: NestFastifyApplication = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
@@ -119,7 +153,7 @@ export async function startHerald(overrides: HeraldEnv = {}, shared?: { env: Her
     async close() {
       await app.close();
       await db.end();
-      if (!shared) await dropDatabase();
+      if (!shared) await dispose();
     },
   };
 }

@@ -14,15 +14,15 @@ export interface ProcessSuite {
  */
 export function heraldProcesses(): ProcessSuite {
   const suite = { processes: [] } as unknown as ProcessSuite;
-  let dropDatabase: () => Promise<void>;
+  let dispose: () => Promise<void>;
   beforeAll(async () => {
-    ({ env: suite.env, dropDatabase } = await testEnvironment());
+    ({ env: suite.env, dispose } = await testEnvironment());
     suite.receiver = await TestReceiver.start();
   });
   afterAll(async () => {
     await Promise.all(suite.processes.map((p) => p.stop('SIGKILL')));
     await suite.receiver?.close();
-    await dropDatabase?.();
+    await dispose?.();
   });
   return suite;
 }
