@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import Redis from 'ioredis';
 import { createApp } from '../../src/bootstrap';
 import { HeraldConfig, loadConfig } from '../../src/config/config';
@@ -128,12 +128,13 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-async function sqlClient(url: string) {
-  const client = new Client({ connectionString: url });
-  // A test that stops PostgreSQL under it: the next query fails, the idle client must not crash jest.
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
+/** A few connections for a test's direct SQL: tests run several at once (Promise.all), which one connection would queue. */
+async function sqlPool(url: string) {
+  const pool = new Pool({ connectionString: url, max: 4 });
+  // A test that stops PostgreSQL under it: the next query fails, an idle connection must not crash jest.
+  pool.on('error', () => undefined);
+  await pool.query('SELECT 1');
+  return pool;
 }
 
 /** Herald in this process (role `all` unless told otherwise), on a free port. */
@@ -143,7 +144,7 @@ export async function startHerald(overrides: HeraldEnv = {}, shared?: { env: Her
   const app: NestFastifyApplication = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
-  const db = await sqlClient(env.DATABASE_URL);
+  const db = await sqlPool(env.DATABASE_URL);
   return {
     url: url.replace('[::1]', '127.0.0.1'),
     config,
