@@ -43,6 +43,11 @@ export async function runPrepared<R>(db: DataSource, statement: Prepared, values
   });
 }
 
+/** A SQL error of severity ERROR (a constraint, a timeout) ends the statement, not the session; FATAL ends the session. */
+function leavesConnectionUsable(error: unknown): boolean {
+  return error instanceof DatabaseError && error.severity === 'ERROR';
+}
+
 /**
  * Lends `use` one of the pool's connections and takes it back, discarding it if it broke meanwhile.
  *
@@ -52,11 +57,6 @@ export async function runPrepared<R>(db: DataSource, statement: Prepared, values
  * failed for any reason but a plain SQL error drops it too: the server's "terminating connection" reaches the query
  * before the socket closes, and the pool would otherwise lend the dying connection to the next caller.
  */
-/** A SQL error of severity ERROR (a constraint, a timeout) ends the statement, not the session; FATAL ends the session. */
-function leavesConnectionUsable(error: unknown): boolean {
-  return error instanceof DatabaseError && error.severity === 'ERROR';
-}
-
 export async function withPoolClient<R>(pool: Pool, use: (client: PoolClient) => Promise<R>): Promise<R> {
   const client = await pool.connect();
   let broken: Error | undefined;
