@@ -33,7 +33,7 @@ const customPlans = new WeakSet<PoolClient>();
  * for every claim once it held a backlog (docs/scaling.md, "Prepared statements").
  */
 export async function runPrepared<R>(db: DataSource, statement: Prepared, values: unknown[]): Promise<R[]> {
-  return withPoolClient((db.driver as PostgresDriver).master as Pool, async (client) => {
+  return withPoolClient(poolOf(db), async (client) => {
     if (!customPlans.has(client)) {
       await client.query(CUSTOM_PLANS);
       customPlans.add(client);
@@ -41,6 +41,11 @@ export async function runPrepared<R>(db: DataSource, statement: Prepared, values
     const result = await client.query<R & object>({ name: statement.name, text: statement.text, values });
     return result.rows;
   });
+}
+
+/** The node-postgres pool under a TypeORM data source. */
+export function poolOf(db: DataSource): Pool {
+  return (db.driver as PostgresDriver).master as Pool;
 }
 
 /** A SQL error of severity ERROR (a constraint, a timeout) ends the statement, not the session; FATAL ends the session. */

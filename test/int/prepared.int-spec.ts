@@ -1,8 +1,7 @@
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { dataSourceOptions } from '../../src/database/data-source';
-import { prepared, runPrepared, withPoolClient } from '../../src/database/prepared';
+import { poolOf, prepared, runPrepared, withPoolClient } from '../../src/database/prepared';
 import { createTestDatabase } from '../support/database';
 
 jest.setTimeout(30_000);
@@ -20,7 +19,7 @@ describe('a pool connection ended by the server while lent', () => {
     const database = await createTestDatabase();
     drop = database.drop;
     db = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false }).initialize();
-    pool = (db.driver as PostgresDriver).master as Pool;
+    pool = poolOf(db);
   });
   afterAll(async () => {
     await db?.destroy();

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { poolOf } from '../../src/database/prepared';
 
 /** What a statement is: its text and values, and whether it went as a named statement (src/database/prepared.ts). */
 export interface Sent {
@@ -15,7 +16,7 @@ export interface Sent {
  * instead of the database (a named statement's) or throw, as the database would.
  */
 export function intercepting(db: DataSource, onSent: (sent: Sent) => Promise<unknown[] | undefined> | void): DataSource {
-  const pool = (db.driver as PostgresDriver).master as Pool;
+  const pool = poolOf(db);
   const spy = Object.create(db) as DataSource;
   spy.query = (async (text: string, values?: unknown[]) => {
     await onSent({ text, values, named: false });
@@ -28,7 +29,7 @@ export function intercepting(db: DataSource, onSent: (sent: Sent) => Promise<unk
       const answered = await onSent({ text: config.text, values: config.values, named: true });
       return answered ? ({ rows: answered } as QueryResult) : client.query(config);
     };
-    return Object.assign(Object.create(client) as PoolClient, { query, release: () => client.release() });
+    return Object.assign(Object.create(client) as PoolClient, { query, release: (err?: Error | boolean) => client.release(err) });
   };
   const driver = Object.create(db.driver) as PostgresDriver;
   driver.master = Object.assign(Object.create(pool) as Pool, { connect });
