@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/config';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { RetentionPurge } from '../../src/deliveries/retention-purge';
 import { createEndpoint, createTenant, publish } from '../support/fixtures';
-import { Herald, startHerald } from '../support/herald';
+import { Herald, deleteKeysUnder, startHerald } from '../support/herald';
 import { KeyedReceiver } from '../support/keyed-receiver';
 import { waitFor } from '../support/wait';
 
@@ -252,17 +252,9 @@ describe('ordered delivery by key', () => {
         } while (cursor !== '0');
         return found;
       };
-      const forget = async () => {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${herald.config.queuePrefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      };
       const before = new Map<string, number>();
       for (const head of heads) before.set(head, await attemptsOf(head));
-      await forget();
+      await deleteKeysUnder(redis, herald.config.queuePrefix);
       const offered = new Set<string>();
       await waitFor('every head offered again and tried', async () => {
         for (const id of await jobs()) offered.add(id);

@@ -66,6 +66,16 @@ export interface HeraldEnv {
   [name: string]: string;
 }
 
+/** Deletes every key under a queue prefix on one Redis: all an installation keeps there (a FLUSHALL for it alone). */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
 /**
  * Deletes the Redis keys a test installation made (its queues, limiters and admission counters all live under its
  * prefix), so that test runs do not pile keys up in a Redis they share. A Redis Cluster in a test is the test's own
@@ -77,12 +87,7 @@ export async function dropQueueKeys(redisUrl: string, prefix: string): Promise<v
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   } catch {
     // a Redis the test stopped: its keys stay behind, under a prefix no other run uses
   } finally {
@@ -192,10 +197,8 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   let stopping = false;
-  child.once('exit', (code, signal) => {
+  const exited = once(child, 'exit').then(([code, signal]) => {
     if (!stopping) crashes.push(`herald ${role} exited by itself with ${code ?? signal}; its output ends: ${output.slice(-2000)}`);
-  });
-  const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`herald ${role} exited with ${code}: ${output}`);
   });
   const started = waitFor(`herald ${role} to start`, async () => (await fetch(`${url}/health/live`).catch(() => null))?.ok, startTimeoutMs, 100);
