@@ -157,6 +157,75 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
     ]);
   });
 
+  it('stores every field of a group exactly as given: quotes, backslashes, non-ASCII text, headers, times', async () => {
+    const ep = await endpoint();
+    const recorder = new AttemptRecorder(db);
+    const startedAt = new Date('2026-11-27T10:11:12.345Z');
+    const nextAttemptAt = new Date('2026-11-27T10:12:00.001Z');
+    const odd = 'q"uo\'te \\ back{s}lash, comma; é 漢 🎉 \t tab\nnewline {"json":[1]}';
+    const plain = await delivery(ep);
+    const failed = await delivery(ep);
+    const halfPair = 'error cut mid-emoji: \ud83c';
+    const results = await Promise.all([
+      recorder.record(succeededAttempt(plain, ep, 1, { startedAt, responseBody: odd, responseHeaders: { 'x-odd': odd, 'content-type': 'text/plain' } })),
+      recorder.record(
+        succeededAttempt(failed, ep, 1, {
+          startedAt,
+          durationMs: 1234.6,
+          statusCode: null,
+          responseBody: 'AAEC/w==',
+          responseBodyEncoding: 'base64',
+          responseHeaders: null,
+          responseHeadersBase64: ['x-bin', 'a"b\\c,{d}'],
+          error: halfPair,
+          status: 'pending',
+          nextAttemptAt,
+          lastError: odd,
+        }),
+      ),
+    ]);
+    expect(results).toEqual([YES, YES]);
+    const rows = await db.query(
+      `SELECT a.delivery_id, a.started_at, a.duration_ms, a.status_code, a.response_body, a.response_body_encoding, a.response_headers, a.response_headers_base64,
+              a.error, d.status, d.next_attempt_at, d.last_error, d.last_status_code
+       FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.delivery_id = ANY($1) ORDER BY a.delivery_id = $2 DESC`,
+      [[plain, failed], plain],
+    );
+    expect(rows).toEqual([
+      {
+        delivery_id: plain,
+        started_at: startedAt,
+        duration_ms: 12,
+        status_code: 200,
+        response_body: odd,
+        response_body_encoding: 'utf8',
+        response_headers: { 'x-odd': odd, 'content-type': 'text/plain' },
+        response_headers_base64: null,
+        error: null,
+        status: 'succeeded',
+        next_attempt_at: null,
+        last_error: null,
+        last_status_code: 200,
+      },
+      {
+        delivery_id: failed,
+        started_at: startedAt,
+        duration_ms: 1235,
+        status_code: null,
+        response_body: 'AAEC/w==',
+        response_body_encoding: 'base64',
+        response_headers: null,
+        response_headers_base64: ['x-bin', 'a"b\\c,{d}'],
+        // half a surrogate pair is stored as U+FFFD, not refused
+        error: 'error cut mid-emoji: \ufffd',
+        status: 'pending',
+        next_attempt_at: nextAttemptAt,
+        last_error: odd,
+        last_status_code: null,
+      },
+    ]);
+  });
+
   it('records an answer PostgreSQL will not store without its response, saying so, and fails no other member', async () => {
     const ep = await endpoint();
     const recorder = new AttemptRecorder(db);
