@@ -60,12 +60,17 @@ export interface NewDelivery {
   waiting?: boolean;
 }
 
-// channels travel as JSON (unnest cannot take an array of arrays) and become text[] here.
+/*
+ * Rows travel as one JSON text per statement ($1), read with json_to_recordset: JSON.stringify is native, where
+ * array parameters had node-postgres escape every element of every column in JavaScript, payloads included (a
+ * tenth of what the API allocated under batch ingest). A JSON array becomes a text[] column (an event's channels).
+ */
+const EVENT_COLUMNS = `id varchar, tenant_id varchar, event_type varchar, payload text, idempotency_key varchar, source_headers jsonb,
+  created_at timestamptz, trace_context varchar, channels text[]`;
+
 const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)
-  SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at, e.trace_context,
-         CASE WHEN e.channels IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e.channels)) END
-  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[], $6::jsonb[], $7::timestamptz[], $8::varchar[], $9::jsonb[])
-    AS e(id, tenant_id, event_type, payload, idempotency_key, source_headers, created_at, trace_context, channels)`;
+  SELECT e.id, e.tenant_id, e.event_type, e.payload, e.idempotency_key, e.source_headers, e.created_at, e.trace_context, e.channels
+  FROM json_to_recordset($1::json) AS e(${EVENT_COLUMNS})`;
 
 /**
  * INSERT_EVENTS for a commit holding idempotency keys: each key is taken in event_idempotency_keys first (its
@@ -74,23 +79,24 @@ const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, event_type, payload, i
  */
 const INSERT_KEYED_EVENTS = `WITH taken AS (
     INSERT INTO event_idempotency_keys (tenant_id, key, event_id, created_at)
-    SELECT k.tenant_id, k.key, k.id, k.created_at FROM unnest($1::varchar[], $2::varchar[], $5::varchar[], $7::timestamptz[]) AS k(id, tenant_id, key, created_at)
-    WHERE k.key IS NOT NULL
+    SELECT k.tenant_id, k.idempotency_key, k.id, k.created_at FROM json_to_recordset($1::json) AS k(${EVENT_COLUMNS})
+    WHERE k.idempotency_key IS NOT NULL
     ON CONFLICT DO NOTHING RETURNING event_id)
   ${INSERT_EVENTS} WHERE e.idempotency_key IS NULL OR e.id IN (SELECT event_id FROM taken) RETURNING id`;
 
-/** Parameters of INSERT_EVENTS; the deliveries' and the version check's follow them in the one-statement publish. */
-const EVENT_PARAMS = 9;
+/** Parameters of INSERT_EVENTS and of INSERT_DELIVERIES; in the one-statement publish they follow one another, then the version check's. */
+const EVENT_PARAMS = 1;
+const DELIVERY_PARAMS = 2;
 
 const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at,
                           ordering_key, ordering_seq, ordering_after)
-  SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $7), 'initial', $7, $7, d.ordering_key, d.ordering_seq, d.ordering_after
-  FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::timestamptz[], $8::varchar[], $9::bigint[], $10::varchar[])
-    AS d(id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at, ordering_key, ordering_seq, ordering_after)`;
+  SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, 'pending', 0, coalesce(d.next_attempt_at, $2), 'initial', $2, $2, d.ordering_key, d.ordering_seq, d.ordering_after
+  FROM json_to_recordset($1::json) AS d(id varchar, tenant_id varchar, event_id varchar, endpoint_id varchar, event_type varchar, next_attempt_at timestamptz,
+                                        ordering_key varchar, ordering_seq bigint, ordering_after varchar)`;
 
-/** $20, $21 (after the events' 9 and the deliveries' 10): tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
+/** Tenants and the endpoint-list versions fan-out used; ok when every one is still current. */
 const CURRENT_VERSIONS = `SELECT coalesce(bool_and(t.endpoints_version::text = x.version), true) AS ok
-  FROM unnest($20::varchar[], $21::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
+  FROM unnest($1::varchar[], $2::text[]) AS x(tenant_id, version) JOIN tenants t ON t.id = x.tenant_id`;
 
 /**
  * Takes places in the lines (endpoint, orderingKey) of a commit: `n` new places in each, the line's row locked until
@@ -120,32 +126,33 @@ function renumber(sql: string, by: number): string {
 }
 
 function eventParams(rows: Row[]): unknown[] {
-  return [
-    rows.map((r) => r.id),
-    rows.map((r) => r.event.tenantId),
-    rows.map((r) => r.event.eventType),
-    rows.map((r) => r.event.payload),
-    rows.map((r) => r.event.idempotencyKey ?? null),
-    rows.map((r) => (r.event.sourceHeaders ? JSON.stringify(r.event.sourceHeaders) : null)),
-    rows.map((r) => r.createdAt),
-    rows.map((r) => r.event.traceparent ?? null),
-    rows.map((r) => (r.event.channels?.length ? JSON.stringify(r.event.channels) : null)),
-  ];
+  const events = rows.map((r) => ({
+    id: r.id,
+    tenant_id: r.event.tenantId,
+    event_type: r.event.eventType,
+    payload: r.event.payload,
+    idempotency_key: r.event.idempotencyKey ?? null,
+    source_headers: r.event.sourceHeaders ?? null,
+    created_at: r.createdAt,
+    trace_context: r.event.traceparent ?? null,
+    channels: r.event.channels?.length ? r.event.channels : null,
+  }));
+  return [JSON.stringify(events)];
 }
 
 function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
-  return [
-    deliveries.map((d) => d.id),
-    deliveries.map((d) => d.tenantId),
-    deliveries.map((d) => d.eventId),
-    deliveries.map((d) => d.endpoint.id),
-    deliveries.map((d) => d.eventType),
-    deliveries.map((d) => (d.waiting ? WAITING_IN_LINE_AT : d.sendAt ? new Date(d.sendAt) : null)),
-    now,
-    deliveries.map((d) => d.orderingKey),
-    deliveries.map((d) => (d.seq === undefined ? null : String(d.seq))),
-    deliveries.map((d) => d.after ?? null),
-  ];
+  const rows = deliveries.map((d) => ({
+    id: d.id,
+    tenant_id: d.tenantId,
+    event_id: d.eventId,
+    endpoint_id: d.endpoint.id,
+    event_type: d.eventType,
+    next_attempt_at: d.waiting ? WAITING_IN_LINE_AT : d.sendAt ? new Date(d.sendAt) : null,
+    ordering_key: d.orderingKey,
+    ordering_seq: d.seq === undefined ? null : String(d.seq),
+    ordering_after: d.after ?? null,
+  }));
+  return [JSON.stringify(rows), now];
 }
 
 /** Whether a delivery takes a place in a line (its endpoint orders by key and its event has one). */
@@ -158,7 +165,7 @@ export function lined(d: NewDelivery): boolean {
  * endpoint list that fan-out used is still current; false (nothing written) when one turned stale.
  */
 const PUBLISH_IN_ONE_STATEMENT = prepared(
-  `WITH v AS (${CURRENT_VERSIONS}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
+  `WITH v AS (${renumber(CURRENT_VERSIONS, EVENT_PARAMS + DELIVERY_PARAMS)}), e AS (${INSERT_EVENTS} WHERE (SELECT ok FROM v)), d AS (${renumber(INSERT_DELIVERIES, EVENT_PARAMS)} WHERE (SELECT ok FROM v)) SELECT ok FROM v`,
 );
 
 export async function insertEventsAndDeliveries(db: DataSource, rows: Row[], deliveries: NewDelivery[], versions: Map<string, string>, now: Date): Promise<boolean> {

@@ -63,6 +63,26 @@ describe('payloads and metadata keep every key', () => {
     expect(Object.prototype.hasOwnProperty.call({}, 'n')).toBe(false); // nothing leaked into Object.prototype
   });
 
+  it('stores and delivers every character of string values: quotes, backslashes, escapes, control characters, non-ASCII', async () => {
+    const tenant = await createTenant(herald.api);
+    await createEndpoint(herald.api, tenant.id, { url: `${receiver.url}/chars`, channels: ['c#1', 'c:2'] });
+    const odd = 'q"uo\'te \\ {"json":[1]} \\u0000 as text, é 漢 🎉 \u0001\u001f\t\n\r end';
+    const payload = { [odd]: odd, list: [odd, '', ' '], n: 1.5e300 };
+    const expectedText = JSON.stringify(payload);
+    const single = await herald.api.post(`/v1/tenants/${tenant.id}/events`, { eventType: 'chars.single', payload, channels: ['c#1'] });
+    expect(single.status).toBe(202);
+    const batch = await herald.api.post(`/v1/tenants/${tenant.id}/events/batch`, { events: [{ eventType: 'chars.batch', payload, channels: ['c:2', 'other'] }, { eventType: 'chars.batch', payload: { odd }, channels: ['c#1'] }] });
+    expect(batch.status).toBe(202);
+    const rows = await herald.sql('SELECT id, payload, channels FROM events WHERE id = ANY($1) ORDER BY id', [[single.body.id, batch.body.data[0].id, batch.body.data[1].id]]);
+    expect(rows.map((r: { payload: string; channels: string[] | null }) => [r.payload, r.channels])).toEqual([
+      [expectedText, ['c#1']],
+      [expectedText, ['c:2', 'other']],
+      [JSON.stringify({ odd }), ['c#1']],
+    ]);
+    await waitFor('three deliveries', () => receiver.forPath('/chars').length >= 3);
+    expect(receiver.forPath('/chars').map((r) => r.body).sort()).toEqual([expectedText, expectedText, JSON.stringify({ odd })].sort());
+  });
+
   it('keeps every key of endpoint and tenant metadata and of endpoint headers', async () => {
     const metadataText = awkwardJson();
     const expected = keyPaths(JSON.parse(metadataText));
