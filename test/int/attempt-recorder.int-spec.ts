@@ -1,11 +1,10 @@
 import { DataSource } from 'typeorm';
 import { newId } from '../../src/common/ids';
-import { dataSourceOptions } from '../../src/database/data-source';
 import { AttemptRecorder } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { firstIdAt } from '../../src/deliveries/stats-window';
 import { succeededAttempt } from '../support/attempts';
-import { createTestDatabase } from '../support/database';
+import { openTestDataSource } from '../support/database';
 import { intercepting } from '../support/statements';
 
 jest.setTimeout(30_000);
@@ -18,16 +17,13 @@ const NO = { recorded: false };
 const idAt = (kind: 'evt' | 'dlv', at: Date) => firstIdAt(kind, at).slice(0, -16) + newId(kind).slice(-16);
 
 describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let db: DataSource;
   let tenantId: string;
   let eventId: string;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    db = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false });
-    await db.initialize();
+    ({ db, close } = await openTestDataSource());
     tenantId = newId('tnt');
     eventId = newId('evt');
     await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'recorder')`, [tenantId]);
@@ -35,8 +31,7 @@ describe('AttemptRecorder and DeliveryStore against PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   async function endpoint(health: { failures?: number; circuit?: boolean } = {}): Promise<string> {

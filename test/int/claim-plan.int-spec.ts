@@ -6,7 +6,7 @@ import { dayPartition } from '../../src/database/partitions';
 import { AttemptRecorder, RECORD_GROUP_MAX } from '../../src/deliveries/attempt-recorder';
 import { DeliveryStore } from '../../src/deliveries/delivery-store';
 import { succeededAttempt } from '../support/attempts';
-import { createTestDatabase } from '../support/database';
+import { openTestDataSource } from '../support/database';
 import { intercepting } from '../support/statements';
 
 jest.setTimeout(60_000);
@@ -35,16 +35,13 @@ function rowsHandled(node: PlanNode): number {
  * key do a few rows' work per delivery.
  */
 describe('the hot statements against a partition with stale statistics', () => {
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let db: DataSource;
   let endpointId: string;
   let ids: string[];
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    db = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false });
-    await db.initialize();
+    ({ db, close } = await openTestDataSource());
     await new PartitionMaintenance(db).maintain();
     const tenantId = newId('tnt');
     endpointId = newId('ep');
@@ -65,8 +62,7 @@ describe('the hot statements against a partition with stale statistics', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   /**

@@ -1,32 +1,27 @@
 import { DataSource } from 'typeorm';
 import { HeraldConfig, loadConfig } from '../../src/config/config';
 import { newId } from '../../src/common/ids';
-import { dataSourceOptions } from '../../src/database/data-source';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { SOURCE_REQUEST_LOG_SIZE, SourceRequestPruner, requestIdAt } from '../../src/inbound/source-request-pruner';
 import { SourceRequestEntry, SourceRequestLog } from '../../src/inbound/source-request-log';
-import { createTestDatabase } from '../support/database';
+import { openTestDataSource } from '../support/database';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
 describe('the inbound request log against PostgreSQL', () => {
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let db: DataSource;
   let tenantId: string;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    db = new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false });
-    await db.initialize();
+    ({ db, close } = await openTestDataSource());
     tenantId = newId('tnt');
     await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'inbound-log')`, [tenantId]);
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   async function source(): Promise<string> {

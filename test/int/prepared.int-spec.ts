@@ -1,8 +1,7 @@
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source';
 import { poolOf, prepared, runPrepared, withPoolClient } from '../../src/database/prepared';
-import { createTestDatabase } from '../support/database';
+import { openTestDataSource } from '../support/database';
 
 jest.setTimeout(30_000);
 
@@ -11,19 +10,16 @@ jest.setTimeout(30_000);
  * under load. The stop-16 named statements ended the worker this way (an `error` event nobody listened to).
  */
 describe('a pool connection ended by the server while lent', () => {
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let db: DataSource;
   let pool: Pool;
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    drop = database.drop;
-    db = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false }).initialize();
+    ({ db, close } = await openTestDataSource());
     pool = poolOf(db);
   });
   afterAll(async () => {
-    await db?.destroy();
-    await drop();
+    await close?.();
   });
 
   it('is dropped from the pool, the process carries on, and the next statement runs on a new connection', async () => {

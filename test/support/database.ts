@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { runMigrations } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/config';
+import { dataSourceOptions } from '../../src/database/data-source';
 import { migrations } from '../../src/database/migrations';
 
 /** The server tests run against; TEST_DATABASE_URL names any database on it (default: postgres on 127.0.0.1). */
@@ -57,4 +59,22 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     }
   }
   return { url: urlFor(name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+}
+
+/** A test file's own database (createTestDatabase) opened as a TypeORM data source; close() closes it, then drops the database. */
+export async function openTestDataSource(): Promise<{ db: DataSource; close: () => Promise<void> }> {
+  const database = await createTestDatabase();
+  try {
+    const db = await new DataSource({ ...dataSourceOptions({ databaseUrl: database.url }), logging: false }).initialize();
+    return {
+      db,
+      close: async () => {
+        await db.destroy();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
 }
