@@ -76,14 +76,10 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
            ORDER BY next_attempt_at, id LIMIT ${PAGE}`,
           [this.config.sweepGraceMs, this.after?.at ?? null, this.after?.id ?? ''],
         );
-        // What this process holds, waiting for a place in its budget, is on its way already; so is what Redis still
-        // has queued. A backlog that simply takes longer than the grace to drain is overdue too: re-adding all of it
-        // every sweep cost an addJob script per row (20 000 every 5 s) and a duplicate job in the other lane.
-        const due = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1)).map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 }));
-        const queued = due.length ? await this.scheduler.queued(due) : [];
-        const lost = due.filter((_, i) => !queued[i]);
+        // What this process holds, waiting for a place in its budget, is on its way already.
+        const lost = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1));
         if (lost.length) {
-          await this.scheduler.dispatch(lost, 'sweep');
+          await this.scheduler.dispatch(lost.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), 'sweep');
           offered += lost.length;
         }
         if (rows.length < PAGE) {

@@ -164,40 +164,6 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedIte
   );
 }
 
-/**
- * Which of these attempts already have a job in Redis under the attempt's own id (deliveryJobId), in either lane of
- * their shard: one pipeline of EXISTS per shard (both lanes share its hash tag, so one slot on a cluster). Re-adding
- * such a job is a no-op in its own lane and a duplicate in the other, and each add runs Bull's addJob script.
- */
-export async function queuedAlready(queues: DeliveryQueues, items: readonly EnqueueItem[]): Promise<boolean[]> {
-  const byShard = new Map<number, number[]>();
-  items.forEach((item, i) => {
-    const shard = shardOf(item.endpointId, queues.length);
-    const list = byShard.get(shard);
-    if (list) list.push(i);
-    else byShard.set(shard, [i]);
-  });
-  const found = items.map(() => false);
-  await Promise.all(
-    [...byShard].map(async ([shard, indexes]) => {
-      const { live, bulk } = queues[shard];
-      const pipeline = live.client.pipeline();
-      for (const i of indexes) {
-        const jobId = deliveryJobId(items[i].deliveryId, items[i].attempt);
-        pipeline.exists(live.toKey(jobId)).exists(bulk.toKey(jobId));
-      }
-      const replies = (await pipeline.exec()) ?? [];
-      indexes.forEach((item, k) => {
-        for (const [error, count] of [replies[2 * k], replies[2 * k + 1]]) {
-          if (error) throw error;
-          if (count === 1) found[item] = true;
-        }
-      });
-    }),
-  );
-  return found;
-}
-
 /** What a deferred job carries forward: the slot it waits for (if any) and whether it already retook one. */
 export type DeferredSlot = Pick<DeliveryJob, 'slotAt' | 'slotRetaken'>;
 

@@ -2,12 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EnqueueReason, laneOf } from './delivery-lanes';
-import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, deferDelivery, deliveryJobId, enqueueDeliveries, queuedAlready, shardOf } from './delivery-queues';
+import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
 
 /** The longest a caller waits for Redis before it goes on without it (the sweeper enqueues from PostgreSQL). */
 export const ENQUEUE_WAIT_MS = 500;
-/** The longest the sweeper waits to learn which of a page's jobs Redis still has (two EXISTS per row, 1 000 rows). */
-export const QUEUED_WAIT_MS = 2000;
 
 /**
  * The one place that puts attempts on the queues: publishing, retries, deferrals, resends, test sends, replays,
@@ -63,20 +61,6 @@ export class DeliveryScheduler {
       }
     });
     return this.bounded(work, why);
-  }
-
-  /**
-   * Which of these attempts have their job in Redis already (queuedAlready): the sweeper offers only the others.
-   * Rejects when Redis does not answer within QUEUED_WAIT_MS (the sweep then tries again next time), rather than
-   * holding the sweep, and its advisory lock, until Redis is back.
-   */
-  queued(items: readonly EnqueueItem[]): Promise<boolean[]> {
-    if (!this.ready()) return Promise.reject(new Error('Redis is not ready'));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${QUEUED_WAIT_MS} ms`)), QUEUED_WAIT_MS);
-    });
-    return Promise.race([queuedAlready(this.queues, items), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Re-schedules an attempt that must wait without being made. */
