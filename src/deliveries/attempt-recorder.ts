@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUnavailable } from '../common/error.filter';
+import { jsonRows } from '../database/json-rows';
 import { prepared, runPrepared } from '../database/prepared';
 import { ReleasedHead, releasesLine } from './attempt-plan';
 import { Line, releaseLines } from './delivery-store';
@@ -177,12 +178,11 @@ export class AttemptRecorder {
 
   /**
    * The one statement: the deliveries move on, the attempt rows are inserted for those that moved, endpoints reset.
-   * The group travels as one JSON text (JSON.stringify is native): seventeen array parameters cost the worker an
-   * escaped literal per element, built in JavaScript, and a fifth of its CPU went to collecting that garbage
-   * (docs/scaling.md, "Where slow receivers on 100 endpoints stop").
+   * The group travels as one JSON text (jsonRows): seventeen array parameters cost the worker an escaped literal per
+   * element, built in JavaScript (docs/scaling.md, "Where slow receivers on 100 endpoints stop").
    */
   private async writeAttempts(db: DataSource | EntityManager, records: AttemptRecord[]): Promise<Map<string, boolean>> {
-    const values = [JSON.stringify(records.map(toRow)), records.map((r) => r.deliveryId)];
+    const values = [jsonRows(records.map(toRow)), records.map((r) => r.deliveryId)];
     // Named outside a transaction (src/database/prepared.ts); inside one, unnamed on the transaction's own connection.
     const rows: { id: string; resend: boolean }[] = db instanceof DataSource ? await runPrepared(db, RECORD, values) : await db.query(RECORD.text, values);
     return new Map(rows.map((r) => [r.id, r.resend]));
@@ -200,24 +200,16 @@ function toRow(r: AttemptRecord): object {
     started_at: r.startedAt,
     duration_ms: Math.round(r.durationMs),
     status_code: r.statusCode,
-    response_body: wellFormed(r.responseBody),
+    response_body: r.responseBody,
     response_headers: r.responseHeaders,
-    error: wellFormed(r.error),
+    error: r.error,
     status: r.status,
     next_attempt_at: r.nextAttemptAt,
-    last_error: wellFormed(r.lastError),
+    last_error: r.lastError,
     reset_health: r.resetEndpointHealth,
     response_body_encoding: r.responseBodyEncoding,
     response_headers_base64: r.responseHeadersBase64,
   };
-}
-
-/**
- * A lone UTF-16 surrogate (an error message cut at 200 characters can end in half a pair) is invalid JSON text to
- * PostgreSQL and would fail the whole group; as a bound parameter it was stored as U+FFFD, and so it is here.
- */
-function wellFormed(text: string | null): string | null {
-  return text === null ? null : (text as unknown as { toWellFormed(): string }).toWellFormed();
 }
 
 /** The attempt record: see AttemptRecorder.writeAttempts. $1 is the group as JSON, $2 its delivery ids. */

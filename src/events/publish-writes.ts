@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { WAITING_IN_LINE_AT, takesPlaceInLine } from '../endpoints/ordering';
+import { jsonRows } from '../database/json-rows';
 import { prepared, runPrepared } from '../database/prepared';
 
 /*
@@ -61,9 +62,9 @@ export interface NewDelivery {
 }
 
 /*
- * Rows travel as one JSON text per statement ($1), read with json_to_recordset: JSON.stringify is native, where
- * array parameters had node-postgres escape every element of every column in JavaScript, payloads included (a
- * tenth of what the API allocated under batch ingest). A JSON array becomes a text[] column (an event's channels).
+ * Rows travel as one JSON text per statement ($1, jsonRows), read with json_to_recordset: array parameters had
+ * node-postgres escape every element of every column in JavaScript, payloads included (a tenth of what the API
+ * allocated under batch ingest). A JSON array becomes a text[] column (an event's channels).
  */
 const EVENT_COLUMNS = `id varchar, tenant_id varchar, event_type varchar, payload text, idempotency_key varchar, source_headers jsonb,
   created_at timestamptz, trace_context varchar, channels text[]`;
@@ -137,7 +138,7 @@ function eventParams(rows: Row[]): unknown[] {
     trace_context: r.event.traceparent ?? null,
     channels: r.event.channels?.length ? r.event.channels : null,
   }));
-  return [JSON.stringify(events)];
+  return [jsonRows(events)];
 }
 
 function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
@@ -152,7 +153,7 @@ function deliveryParams(deliveries: NewDelivery[], now: Date): unknown[] {
     ordering_seq: d.seq === undefined ? null : String(d.seq),
     ordering_after: d.after ?? null,
   }));
-  return [JSON.stringify(rows), now];
+  return [jsonRows(rows), now];
 }
 
 /** Whether a delivery takes a place in a line (its endpoint orders by key and its event has one). */
