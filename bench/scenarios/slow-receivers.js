@@ -24,7 +24,7 @@ async function slowDrain(ctx, { label, tag, endpoints, backlog, windowS }) {
   // two cores with the API taking the backlog in, and on a slow day publishing filled most of a window that opened at
   // the first arrival (the CPU was then read over the fraction of a second left after publishing). It ends early if
   // the backlog is done, and the rate then runs to the last arrival.
-  const windowStart = Math.max(Date.now(), first.first);
+  const windowStart = Date.now();
   const windowEnd = windowStart + windowS * 1000;
   const cpuOf = startCpu(ctx);
   await ctx.profile('worker', 'start');
@@ -35,8 +35,8 @@ async function slowDrain(ctx, { label, tag, endpoints, backlog, windowS }) {
   const s = await rx.stats(tag, { window: [windowStart, windowEnd] });
   const allIn = s.count >= backlog;
   // Drained before it was all queued (a smoke run's small backlog): the rate over every arrival instead.
-  const drainedWhilePublishing = allIn && s.last <= windowStart;
-  const perSecond = drainedWhilePublishing ? s.count / Math.max(0.001, (s.last - s.first) / 1000) : s.inWindow / (allIn ? (s.last - windowStart) / 1000 : windowS);
+  const [from, count] = allIn && s.last <= windowStart ? [s.first, s.count] : [windowStart, s.inWindow];
+  const perSecond = count / (allIn ? Math.max(0.001, (s.last - from) / 1000) : windowS);
   const result = { endpoints, backlog, windowS, received: s.count, inWindow: s.inWindow, perSecond, maxInFlight: s.maxInFlight, drainedInS: allIn ? (s.last - started) / 1000 : null, queuedInS: (windowStart - started) / 1000, duplicates: s.duplicates, cpu };
   ctx.log(`  ${fmt.int(result.perSecond)} deliveries/s once all ${fmt.int(backlog)} were queued (in ${result.queuedInS.toFixed(1)} s), at most ${s.maxInFlight} in flight at the receiver (${s.count} received); CPU: ${describeCpu(cpu)}`);
   await ctx.retire(label, eps.map((e) => e.id));
