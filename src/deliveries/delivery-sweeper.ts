@@ -79,7 +79,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
         // What this process holds, waiting for a place in its budget, is on its way already.
         const lost = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1));
         if (lost.length) {
-          await this.scheduler.dispatch(lost.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })), 'sweep');
+          await this.scheduler.reoffer(lost.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })));
           offered += lost.length;
         }
         if (rows.length < PAGE) {

@@ -1,5 +1,5 @@
 import type { JobOptions, Queue } from 'bull';
-import { Lane } from './delivery-lanes';
+import { LANES, Lane } from './delivery-lanes';
 
 /**
  * The job catalogue. Herald has one kind of job: "attempt this delivery". Jobs carry ids only (and, for an
@@ -163,6 +163,37 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedIte
     }),
   );
 }
+
+/**
+ * Removes the husks among these attempts' jobs, in both lanes, and answers how many it removed. A husk is a job hash
+ * without `data`: Bull writes every job with its data (addJob), but its moveToActive script writes `processedOn` into
+ * whatever id its blocking fetch popped, so a flush (or a Redis failover) landing between the fetch and the script
+ * leaves a hash holding only that, in no list. The job runs once with no data (dropped: readJob), and Bull keeps it
+ * for good, as its options (removeOnComplete) went with the flush. Every later add under its id is then a no-op, so
+ * its delivery would never be offered again: the sweeper clears them before it offers. One script per shard (both
+ * lanes share its hash tag, so on a cluster its keys are in one slot).
+ */
+export async function clearHusks(queues: DeliveryQueues, items: EnqueueItem[]): Promise<number> {
+  const byShard = new Map<number, string[]>();
+  for (const item of items) {
+    const shard = shardOf(item.endpointId, queues.length);
+    const jobId = item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt);
+    const keys = byShard.get(shard) ?? [];
+    for (const lane of LANES) keys.push(queues[shard][lane].toKey(jobId));
+    byShard.set(shard, keys);
+  }
+  const removed = await Promise.all([...byShard].map(([shard, keys]) => queues[shard].live.client.eval(CLEAR_HUSKS, keys.length, ...keys) as Promise<number>));
+  return removed.reduce((sum, n) => sum + n, 0);
+}
+
+const CLEAR_HUSKS = `local removed = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'data') == 0 then
+    redis.call('DEL', key, key .. ':lock')
+    removed = removed + 1
+  end
+end
+return removed`;
 
 /** What a deferred job carries forward: the slot it waits for (if any) and whether it already retook one. */
 export type DeferredSlot = Pick<DeliveryJob, 'slotAt' | 'slotRetaken'>;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EnqueueReason, laneOf } from './delivery-lanes';
-import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
+import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, clearHusks, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
 
 /** The longest a caller waits for Redis before it goes on without it (the sweeper enqueues from PostgreSQL). */
 export const ENQUEUE_WAIT_MS = 500;
@@ -31,6 +31,19 @@ export class DeliveryScheduler {
   dispatch(items: EnqueueItem[], why: EnqueueReason): Promise<void> {
     if (items.length === 0 || !this.ready()) return Promise.resolve();
     return this.bounded(enqueueDeliveries(this.queues, this.route(items, why)), why);
+  }
+
+  /**
+   * The sweeper's re-offers of overdue deliveries: their jobs' husks are cleared first (see clearHusks), so that
+   * no husk Redis kept makes the add a no-op, then they are queued like any dispatch.
+   */
+  reoffer(items: EnqueueItem[]): Promise<void> {
+    if (items.length === 0 || !this.ready()) return Promise.resolve();
+    const work = clearHusks(this.queues, items).then((removed) => {
+      if (removed) this.logger.warn(`removed ${removed} job husks (a job hash without data, left by a flush between a fetch and its script) before offering their deliveries again`);
+      return enqueueDeliveries(this.queues, this.route(items, 'sweep'));
+    });
+    return this.bounded(work, 'sweep');
   }
 
   /**

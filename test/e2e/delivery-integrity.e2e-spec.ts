@@ -1,4 +1,7 @@
+import Redis from 'ioredis';
 import { Webhook } from 'standardwebhooks';
+import { LANES } from '../../src/queues/delivery-lanes';
+import { deliveryJobId, deliveryQueueName, shardOf } from '../../src/queues/delivery-queues';
 import { FAST_RETRY, createEndpoint, createTenant, publish } from '../support/fixtures';
 import { Herald, startHerald } from '../support/herald';
 import { TestReceiver } from '../support/receiver';
@@ -102,6 +105,29 @@ describe('delivery integrity', () => {
       await slow.close();
     }
   });
+  it('offers again a delivery whose jobs Redis holds as husks (a hash without data, left by a flush mid-fetch)', async () => {
+    const tenant = await createTenant(api());
+    const endpoint = await createEndpoint(api(), tenant.id, { url: `${receiver.url}/husk` });
+    const event = await publish(api(), tenant.id, 'husk', {});
+    await waitFor('the first delivery', () => receiver.forPath('/husk').length === 1);
+    await waitFor('it recorded', async () => (await deliveryOf(event.id)).status === 'succeeded');
+    const delivery = await deliveryOf(event.id);
+    // What Bull's moveToActive leaves when a FLUSHALL lands between its blocking fetch and its script: the id's hash
+    // with `processedOn` alone, in no list; here for the next attempt's job, in both lanes of the endpoint's shard.
+    const redis = new Redis(herald.env.REDIS_URL);
+    try {
+      const shard = shardOf(endpoint.id, herald.config.shards);
+      for (const lane of LANES) await redis.hset(`${herald.env.HERALD_QUEUE_PREFIX}:${deliveryQueueName(shard, lane)}:${deliveryJobId(delivery.id, 2)}`, 'processedOn', Date.now());
+      // The delivery is pending and overdue again (as if its second attempt were due and its job lost).
+      await herald.sql(`UPDATE deliveries SET status = 'pending', next_attempt_at = now() - interval '10 seconds' WHERE id = $1`, [delivery.id]);
+      await waitFor('the sweeper to offer it again past the husks', () => receiver.forPath('/husk').length === 2, 30_000);
+      await waitFor('it to succeed', async () => (await deliveryOf(event.id)).status === 'succeeded');
+      expect((await deliveryOf(event.id)).attempt_count).toBe(2);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   // Retention (dead-lettering what is still pending as `expired`, keeping its event) is tested with the time
   // partitions it now drops: test/e2e/partitions.e2e-spec.ts.
 });
