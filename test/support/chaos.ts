@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ADMIN_KEY, ApiClient, HeraldEnv, crashed } from './herald';
+import { ADMIN_KEY, ApiClient, HeraldEnv, crashed, running } from './herald';
 import { Received, TestReceiver } from './receiver';
 import { PostgresServer, RedisServer } from './servers';
 import { sleep, waitFor } from './wait';
@@ -178,7 +178,7 @@ async function runBurst(options: BurstOptions, result: BurstResult): Promise<Bur
 }
 
 /** Waits until no delivery is pending and the receivers have been silent for a moment. */
-export async function waitQuiet(world: Pick<ChaosWorld, 'sql'>, subscribers: Subscriber[], timeoutMs = 120_000): Promise<number> {
+export async function waitQuiet(world: Pick<ChaosWorld, 'sql'> & Partial<Pick<ChaosWorld, 'redis' | 'env'>>, subscribers: Subscriber[], timeoutMs = 120_000): Promise<number> {
   const started = Date.now();
   let lastCount = -1;
   let lastChange = Date.now();
@@ -199,10 +199,41 @@ export async function waitQuiet(world: Pick<ChaosWorld, 'sql'>, subscribers: Sub
     250,
   ).catch(async (error: Error) => {
     const pending = await world.sql(`SELECT endpoint_id, attempt_count, count(*)::int AS n, min(next_attempt_at) AS next FROM deliveries WHERE status = 'pending' GROUP BY 1, 2`);
-    throw new Error(`${error.message}; pending: ${JSON.stringify(pending)}`);
+    throw new Error(`${error.message}; pending: ${JSON.stringify(pending)}\n${await whereStuck(world).catch((e: Error) => `(no report: ${e.message})`)}`);
   });
   if (quiet === 'crashed') throw new Error(`waiting for all deliveries to finish: ${crashed().join('\n')}`);
   return Date.now() - started;
+}
+
+/**
+ * What a failed wait needs to be understood: a few of the deliveries still pending, where Redis holds each one's
+ * jobs (which queue, which list), and what every running Herald process says of its budget and held jobs.
+ */
+async function whereStuck(world: Pick<ChaosWorld, 'sql'> & Partial<Pick<ChaosWorld, 'redis' | 'env'>>): Promise<string> {
+  const lines: string[] = [];
+  const rows: { id: string; attempt_count: number; next_attempt_at: Date; claimed_until: Date | null; updated_at: Date }[] = await world.sql(
+    `SELECT id, attempt_count, next_attempt_at, claimed_until, updated_at FROM deliveries WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 3`,
+  );
+  for (const row of rows) {
+    lines.push(`delivery ${row.id}: attempts ${row.attempt_count}, next ${row.next_attempt_at?.toISOString()}, claimed until ${row.claimed_until?.toISOString() ?? '-'}, updated ${row.updated_at.toISOString()}`);
+    if (!world.redis) continue;
+    const keys = (await world.redis.cli('--scan', '--pattern', `*${row.id}*`)).split('\n').filter(Boolean);
+    for (const key of keys) {
+      const queue = key.slice(0, key.lastIndexOf(':', key.indexOf(row.id)));
+      const jobId = key.slice(queue.length + 1);
+      const where: string[] = [];
+      for (const list of ['wait', 'active', 'paused']) if ((await world.redis.cli('LPOS', `${queue}:${list}`, jobId)) !== '') where.push(list);
+      for (const set of ['delayed', 'completed', 'failed']) if ((await world.redis.cli('ZSCORE', `${queue}:${set}`, jobId)) !== '') where.push(set);
+      const lock = await world.redis.cli('EXISTS', `${queue}:${jobId}:lock`);
+      lines.push(`  ${key} (${await world.redis.cli('TYPE', key)}): in ${where.join(', ') || 'no list'}; lock ${lock}; ${(await world.redis.cli('HMGET', key, 'data', 'processedOn', 'failedReason', 'attemptsMade')).replace(/\n/g, ' | ')}`);
+    }
+  }
+  for (const herald of running()) {
+    const metrics = await fetch(`${herald.url}/metrics`).then((r) => r.text()).catch((e: Error) => e.message);
+    const figures = metrics.split('\n').filter((l) => /^herald_(worker_|attempts_in_flight|group_commit)/.test(l)).join('; ');
+    lines.push(`herald ${herald.role}: ${figures}`, `  its output ends: ${herald.output().slice(-1500)}`);
+  }
+  return lines.join('\n');
 }
 
 export interface Ledger {

@@ -183,6 +183,9 @@ export interface HeraldProcess {
 /** Herald processes that ended without being stopped: a crash, with the end of what it printed. */
 const crashes: string[] = [];
 export const crashed = (): readonly string[] => crashes;
+/** Herald processes spawned and not yet stopped, for a test's report of what they were doing when it failed. */
+const live = new Set<HeraldProcess & { role: string }>();
+export const running = (): readonly (HeraldProcess & { role: string })[] => [...live];
 
 /** Herald as a separate process from dist/ (run `npm run build` first), for tests of roles and crashes. */
 export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = {}): Promise<HeraldProcess> {
@@ -211,11 +214,13 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}; output: ${output.slice(-3000)}`);
   }
-  return {
+  const herald = {
     child,
     url,
+    role,
     output: () => output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      live.delete(herald);
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       stopping = true;
       child.kill(signal);
@@ -223,4 +228,7 @@ export async function spawnHerald(env: HeraldEnv, { startTimeoutMs = 30_000 } = 
       return code as number | null;
     },
   };
+  live.add(herald);
+  void exited.catch(() => live.delete(herald));
+  return herald;
 }
