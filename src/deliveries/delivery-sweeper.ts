@@ -14,8 +14,9 @@ const PAGES_PER_SWEEP = 20;
 
 /**
  * PostgreSQL is the truth, Redis the transport: every pending delivery overdue by more than the grace
- * period, and not claimed by a worker, is enqueued again. Job ids are deterministic, so a job still in Redis
- * makes this a no-op, and one that Redis lost (flush, restart, an enqueue that never happened) comes back.
+ * period, and not claimed by a worker, is enqueued again unless Redis still holds its job (job ids are
+ * deterministic: DeliveryScheduler.reoffer asks), so a backlog slower than the grace is left where it is, and a job
+ * that Redis lost (flush, restart, an enqueue that never happened, a husk a flush left) comes back.
  * A delivery parked while its endpoint was disabled is made due again once the endpoint is enabled (in case
  * the enabling request's own un-parking raced with a worker that parked it from a stale cache).
  *
@@ -76,12 +77,10 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
            ORDER BY next_attempt_at, id LIMIT ${PAGE}`,
           [this.config.sweepGraceMs, this.after?.at ?? null, this.after?.id ?? ''],
         );
-        // What this process holds, waiting for a place in its budget, is on its way already.
-        const lost = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1));
-        if (lost.length) {
-          await this.scheduler.reoffer(lost.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })));
-          offered += lost.length;
-        }
+        // What this process holds, waiting for a place in its budget, is on its way already; so is what Redis still
+        // has queued (the scheduler asks it).
+        const due = rows.filter((r) => !this.held.has(r.id, r.attempt_count + 1));
+        if (due.length) offered += await this.scheduler.reoffer(due.map((r) => ({ deliveryId: r.id, endpointId: r.endpoint_id, attempt: r.attempt_count + 1 })));
         if (rows.length < PAGE) {
           this.after = null;
           break;

@@ -164,36 +164,68 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedIte
   );
 }
 
-/**
- * Removes the husks among these attempts' jobs, in both lanes, and answers how many it removed. A husk is a job hash
- * without `data`: Bull writes every job with its data (addJob), but its moveToActive script writes `processedOn` into
- * whatever id its blocking fetch popped, so a flush (or a Redis failover) landing between the fetch and the script
- * leaves a hash holding only that, in no list. The job runs once with no data (dropped: readJob), and Bull keeps it
- * for good, as its options (removeOnComplete) went with the flush. Every later add under its id is then a no-op, so
- * its delivery would never be offered again: the sweeper clears them before it offers. One script per shard (both
- * lanes share its hash tag, so on a cluster its keys are in one slot).
- */
-export async function clearHusks(queues: DeliveryQueues, items: EnqueueItem[]): Promise<number> {
-  const byShard = new Map<number, string[]>();
-  for (const item of items) {
-    const shard = shardOf(item.endpointId, queues.length);
-    const jobId = item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt);
-    const keys = byShard.get(shard) ?? [];
-    for (const lane of LANES) keys.push(queues[shard][lane].toKey(jobId));
-    byShard.set(shard, keys);
-  }
-  const removed = await Promise.all([...byShard].map(([shard, keys]) => queues[shard].live.client.eval(CLEAR_HUSKS, keys.length, ...keys) as Promise<number>));
-  return removed.reduce((sum, n) => sum + n, 0);
+/** What Redis holds of the jobs of attempts about to be offered again (see jobsInRedis). */
+export interface JobsInRedis {
+  /** Per item: a job with data under the attempt's own id, in either lane of its shard (it will run: no offer needed). */
+  queued: boolean[];
+  /** Husks removed (see jobsInRedis). */
+  husks: number;
 }
 
-const CLEAR_HUSKS = `local removed = 0
-for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'data') == 0 then
-    redis.call('DEL', key, key .. ':lock')
-    removed = removed + 1
+/**
+ * Which of these attempts still have a job in Redis under their own id (deliveryJobId), in either lane of their
+ * shard, after removing the husks among them. One script per shard: both lanes share its hash tag, so on a cluster
+ * its keys are in one slot.
+ *
+ * A husk is a job hash without `data`. Bull writes every job with its data (addJob), but its moveToActive script
+ * writes `processedOn` into whatever id its blocking fetch popped, so a flush (or a restarted Redis, to which ioredis
+ * re-sends the unanswered script) landing between the fetch and the script leaves a hash holding only that, in no
+ * list. The job runs once with no data (dropped: readJob), and Bull keeps the hash for good, as its options
+ * (removeOnComplete) went with the flush. Every add under its id would then be a no-op, so its delivery would never
+ * run again: it is removed, and counted as no job.
+ */
+export async function jobsInRedis(queues: DeliveryQueues, items: readonly EnqueueItem[]): Promise<JobsInRedis> {
+  const byShard = new Map<number, number[]>();
+  items.forEach((item, i) => {
+    const shard = shardOf(item.endpointId, queues.length);
+    const list = byShard.get(shard);
+    if (list) list.push(i);
+    else byShard.set(shard, [i]);
+  });
+  const queued = items.map(() => false);
+  let husks = 0;
+  await Promise.all(
+    [...byShard].map(async ([shard, indexes]) => {
+      const keys = indexes.flatMap((i) => LANES.map((lane) => queues[shard][lane].toKey(deliveryJobId(items[i].deliveryId, items[i].attempt))));
+      const [removed, ...found] = (await queues[shard].live.client.eval(JOBS_IN_REDIS, keys.length, ...keys)) as number[];
+      husks += removed;
+      indexes.forEach((item, k) => (queued[item] = found[k] === 1));
+    }),
+  );
+  return { queued, husks };
+}
+
+/** KEYS: each item's job key in each lane (LANES.length per item). Answers the husks removed, then 1 or 0 per item. */
+const JOBS_IN_REDIS = `local lanes = ${LANES.length}
+local removed = 0
+local found = {}
+for i = 1, #KEYS, lanes do
+  local queued = 0
+  for k = i, i + lanes - 1 do
+    local key = KEYS[k]
+    if redis.call('EXISTS', key) == 1 then
+      if redis.call('HEXISTS', key, 'data') == 1 then
+        queued = 1
+      else
+        redis.call('DEL', key, key .. ':lock')
+        removed = removed + 1
+      end
+    end
   end
+  found[#found + 1] = queued
 end
-return removed`;
+table.insert(found, 1, removed)
+return found`;
 
 /** What a deferred job carries forward: the slot it waits for (if any) and whether it already retook one. */
 export type DeferredSlot = Pick<DeliveryJob, 'slotAt' | 'slotRetaken'>;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
 import { EnqueueReason, laneOf } from './delivery-lanes';
-import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, clearHusks, deferDelivery, deliveryJobId, enqueueDeliveries, shardOf } from './delivery-queues';
+import { DELIVERY_QUEUES, DeferredSlot, DeliveryJob, DeliveryQueues, EnqueueItem, RoutedItem, deferDelivery, deliveryJobId, enqueueDeliveries, jobsInRedis, shardOf } from './delivery-queues';
 
 /** The longest a caller waits for Redis before it goes on without it (the sweeper enqueues from PostgreSQL). */
 export const ENQUEUE_WAIT_MS = 500;
@@ -34,16 +34,23 @@ export class DeliveryScheduler {
   }
 
   /**
-   * The sweeper's re-offers of overdue deliveries: their jobs' husks are cleared first (see clearHusks), so that
-   * no husk Redis kept makes the add a no-op, then they are queued like any dispatch.
+   * The sweeper's re-offers of overdue deliveries; resolves to how many it offered. What Redis still holds a job for
+   * is left where it is: a backlog that merely takes longer than the sweep's grace to drain is overdue too, and
+   * re-adding all of it at every sweep cost an addJob script per row and a duplicate in the bulk lane of each job
+   * waiting in the live lane. Husks are removed first (jobsInRedis), so what they held is offered. When Redis does
+   * not answer within ENQUEUE_WAIT_MS, the sweep goes on (the next one offers again).
    */
-  reoffer(items: EnqueueItem[]): Promise<void> {
-    if (items.length === 0 || !this.ready()) return Promise.resolve();
-    const work = clearHusks(this.queues, items).then((removed) => {
-      if (removed) this.logger.warn(`removed ${removed} job husks (a job hash without data, left by a flush between a fetch and its script) before offering their deliveries again`);
-      return enqueueDeliveries(this.queues, this.route(items, 'sweep'));
+  async reoffer(items: EnqueueItem[]): Promise<number> {
+    if (items.length === 0 || !this.ready()) return 0;
+    let offered = 0;
+    const work = jobsInRedis(this.queues, items).then(({ queued, husks }) => {
+      if (husks) this.logger.warn(`removed ${husks} job husks (a job hash without data, left by a flush between a fetch and its script); offering their deliveries again`);
+      const lost = items.filter((_, i) => !queued[i]);
+      offered = lost.length;
+      return enqueueDeliveries(this.queues, this.route(lost, 'sweep'));
     });
-    return this.bounded(work, 'sweep');
+    await this.bounded(work, 'sweep');
+    return offered;
   }
 
   /**
