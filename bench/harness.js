@@ -290,6 +290,23 @@ async function waitUntil(ctx, get, done, stallMs, quiet) {
  */
 const GROWING_TABLES = ['attempts', 'deliveries', 'events', 'event_idempotency_keys', 'ordering_lines', 'replays', 'source_requests', 'endpoint_stat_granules', 'endpoint_stat_marks', 'api_idempotency'];
 
+/**
+ * TRUNCATE takes its tables' locks one after another, so it can deadlock with a worker's background statement that
+ * holds one of them and waits for another (a stats rollup writing granules while it reads attempts, the last
+ * attempt records): PostgreSQL then rolls the TRUNCATE back, whole, and it is simply run again.
+ */
+async function truncate(ctx, db, label) {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await db.query(`TRUNCATE ${GROWING_TABLES.join(', ')}`);
+    } catch (error) {
+      if (error.code !== '40P01' || tries === 5) throw error;
+      ctx.log(`  (after ${label}: emptying the tables deadlocked with Herald's own statements, try ${tries}; again)`);
+      await sleep(200 * tries);
+    }
+  }
+}
+
 async function resetData(ctx, label) {
   const started = now();
   const db = new Client({ connectionString: ctx.dbUrl() });
@@ -297,7 +314,7 @@ async function resetData(ctx, label) {
   try {
     // a statement that waits on a lock the worker holds gives up rather than hang the run
     await db.query("SET lock_timeout = '30s'");
-    await db.query(`TRUNCATE ${GROWING_TABLES.join(', ')}`);
+    await truncate(ctx, db, label);
     await db.query('VACUUM ANALYZE');
     ctx.log(`  (after ${label}: traffic tables emptied and vacuumed in ${fmt.ms(now() - started)})`);
   } finally {
