@@ -30,6 +30,8 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(EndpointCache.name);
   private readonly byTenant = new Map<string, Entry<TenantEndpoints>>();
   private readonly byId = new Map<string, Entry<Endpoint | null>>();
+  /** Lookups by id under way, shared by every caller that misses meanwhile. */
+  private readonly loading = new Map<string, Promise<Endpoint | null>>();
   private readonly onMessage = (channel: string, message: string) => {
     if (channel === CHANNEL) this.forgetLocally(message);
   };
@@ -78,13 +80,32 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
     this.byTenant.delete(tenantId);
   }
 
-  /** The endpoint, deleted or not; null if it never existed or was purged. */
-  async get(id: string): Promise<Endpoint | null> {
+  /**
+   * The endpoint, deleted or not; null if it never existed or was purged. Lookups that miss while one for the same
+   * id is under way share it: when an entry runs out, every job of a busy endpoint asks at once (a claim batch wakes
+   * dozens in one tick), and each used to run its own SELECT. A lookup forgotten while under way (the endpoint
+   * changed) is not remembered, and the next one reads again.
+   */
+  get(id: string): Promise<Endpoint | null> {
     const hit = this.byId.get(id);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-    const value = await this.endpoints.findOneBy({ id });
-    this.remember(this.byId, id, value);
-    return value;
+    if (hit && Date.now() - hit.at < TTL_MS) return Promise.resolve(hit.value);
+    const pending = this.loading.get(id);
+    if (pending) return pending;
+    const load = this.endpoints.findOneBy({ id }).then(
+      (value) => {
+        if (this.loading.get(id) === load) {
+          this.loading.delete(id);
+          this.remember(this.byId, id, value);
+        }
+        return value;
+      },
+      (error: unknown) => {
+        if (this.loading.get(id) === load) this.loading.delete(id);
+        throw error;
+      },
+    );
+    this.loading.set(id, load);
+    return load;
   }
 
   /** Call after every change to an endpoint. */
@@ -97,12 +118,16 @@ export class EndpointCache implements OnModuleInit, OnModuleDestroy {
   private forgetAll(): void {
     this.byTenant.clear();
     this.byId.clear();
+    this.loading.clear();
   }
 
   private forgetLocally(message: string): void {
     const [tenantId, id] = message.split(' ');
     this.byTenant.delete(tenantId);
-    if (id) this.byId.delete(id);
+    if (id) {
+      this.byId.delete(id);
+      this.loading.delete(id);
+    }
   }
 
   private remember<T>(map: Map<string, Entry<T>>, key: string, value: T): void {
