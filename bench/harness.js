@@ -254,12 +254,31 @@ async function startApi(ctx) {
   ctx.waiting = () => jobsIn('wait');
   /** Jobs waiting or running in the delivery queues, all shards and lanes (delayed ones cost nothing until due). */
   ctx.queued = () => jobsIn('wait', 'active');
-  /** Deletes the endpoints (their deliveries are dropped by the worker) and waits for the queues to empty. */
+  /**
+   * Deletes the endpoints (their deliveries are dropped by the worker) and waits for the queues to empty, then for the
+   * worker to hold no job and send nothing: a job it took into its budget's line is claimed after the queues are
+   * empty, and would otherwise run beside the next scenario (or deadlock with the tables' TRUNCATE).
+   */
   ctx.retire = async (label, endpointIds) => {
     for (const id of endpointIds) await call('DELETE', `${t}/endpoints/${id}`);
     const left = await waitFor(`${label}: the queues to empty`, async () => (await ctx.queued()) === 0, ctx.P.settleMs * 2, 200).then(() => 0, async () => ctx.queued());
     if (left) ctx.log(`  (${label}: ${left} jobs still queued after ${(ctx.P.settleMs * 2) / 1000} s; the next scenario shares the worker with them)`);
+    const busy = await waitFor(`${label}: the worker to go idle`, async () => (await workerBusy(ctx)) === 0, ctx.P.settleMs * 2, 200).then(() => 0, async () => workerBusy(ctx));
+    if (busy) ctx.log(`  (${label}: the worker still holds or sends ${busy} attempts after ${(ctx.P.settleMs * 2) / 1000} s; the next scenario shares it with them)`);
   };
+}
+
+/** Jobs the worker holds in its budget's line plus requests it has in flight (its /metrics); 0 without a worker. */
+async function workerBusy(ctx) {
+  const proc = ctx.procs.worker;
+  if (!proc || !proc.alive()) return 0;
+  const res = await http('GET', `http://127.0.0.1:${ctx.PORTS.worker}/metrics`).catch(() => null);
+  if (!res || res.status !== 200 || typeof res.body !== 'string') return 0;
+  let busy = 0;
+  for (const line of res.body.split('\n')) {
+    if (line.startsWith('herald_worker_jobs_held ') || line.startsWith('herald_attempts_in_flight ')) busy += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return busy;
 }
 
 /** Polls `get` until `done(value)`, or until it has made no progress for `stallMs`; returns the last value. */
