@@ -105,6 +105,7 @@ describe('chaos: process crashes', () => {
       );
       // It stopped because its attempts were done, not because the grace ran out (that cuts them off, says so, and
       // would have them made again) or the stop deadline passed (that exits 1).
+      if (code !== 0) console.log(`  the worker's output from the signal on:\n${worker.output().slice(worker.output().indexOf('"SIGTERM: stopping"') - 200).slice(0, 6000)}`);
       expect(code).toBe(0);
       expect(worker.output()).not.toContain('still in flight after');
       // Every request that reached a receiver has its attempt recorded: none will be retried.
