@@ -122,7 +122,7 @@ export class SourcesService {
   async remove(tenant: Tenant, id: string): Promise<void> {
     const source = await this.find(tenant, id);
     await this.sources.delete({ tenantId: tenant.id, id: source.id });
-    await this.cache.changed(source.id);
+    await this.cache.changed(source.id, true);
   }
 
   /**
