@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import type { Job, Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { QUEUE_CLOSE_WAIT_MS, closeQueue } from '../queues/queue-close';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, isLegacyJob, readJob } from '../queues/delivery-queues';
 import { DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
@@ -18,6 +19,8 @@ import { DeliveryWorker } from './delivery-worker';
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
+  /** The local pause of every consumed queue, started by the first caller of stopTaking. */
+  private pausing: Promise<unknown> | undefined;
 
   constructor(
     @Inject(DELIVERY_QUEUES) private readonly queues: DeliveryQueues,
@@ -59,7 +62,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
   /** Stops taking jobs at once (also called by the signal handler, before Nest's hooks run one module after another). */
   stopTaking(): void {
     this.worker.stopTaking();
-    for (const queue of this.consumed()) void queue.pause(true, true).catch(() => undefined);
+    this.pausing ??= Promise.all(this.consumed().map((queue) => queue.pause(true, true).catch(() => undefined)));
   }
 
   /**
@@ -69,11 +72,12 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
    * queue quits the connections all share.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const queues = this.consumed();
     const started = Date.now();
-    await Promise.all(queues.map((queue) => queue.pause(true, true).catch(() => undefined)));
+    this.stopTaking();
+    // Each pause reconnects the queue's blocking connection: once per queue, not once per caller.
+    await Promise.race([this.pausing, new Promise((resolve) => setTimeout(resolve, QUEUE_CLOSE_WAIT_MS).unref())]);
     await this.worker.drain(this.config.shutdownGraceMs);
     this.logger.log(`stopped taking jobs; attempts in flight finished in ${Date.now() - started} ms`);
-    await Promise.race([Promise.all(queues.map((queue) => queue.close(true).catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await Promise.all(this.consumed().map((queue) => closeQueue(queue)));
   }
 }

@@ -7,6 +7,7 @@ import { connectRedis, RedisConnection } from '../redis/redis.module';
 import { LANES } from './delivery-lanes';
 import { DELIVERY_QUEUES, DeliveryJob, ShardQueues, deliveryQueueName } from './delivery-queues';
 import { DeliveryScheduler } from './delivery-scheduler';
+import { closeQueue } from './queue-close';
 
 /**
  * The delivery queues: `HERALD_SHARDS` shards of two lanes each (live and bulk, see delivery-lanes.ts). All share one command and one subscriber connection;
@@ -61,8 +62,11 @@ export class QueuesModule {
         {
           provide: DELIVERY_QUEUES,
           inject: names.map((name) => getQueueToken(name)),
-          useFactory: (...queues: Queue<DeliveryJob>[]): ShardQueues[] =>
-            Array.from({ length: config.shards }, (_, shard) => Object.fromEntries(LANES.map((lane, i) => [lane, queues[shard * LANES.length + i]])) as ShardQueues),
+          useFactory: (...queues: Queue<DeliveryJob>[]): ShardQueues[] => {
+            // Nest's shutdown hook for each queue (set by @nestjs/bull) closes it within a bound, not for ever.
+            for (const queue of queues) Object.assign(queue, { onApplicationShutdown: () => closeQueue(queue) });
+            return Array.from({ length: config.shards }, (_, shard) => Object.fromEntries(LANES.map((lane, i) => [lane, queues[shard * LANES.length + i]])) as ShardQueues);
+          },
         },
         DeliveryScheduler,
       ],
