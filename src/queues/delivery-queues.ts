@@ -1,5 +1,6 @@
 import type { JobOptions, Queue } from 'bull';
 import { LANES, Lane } from './delivery-lanes';
+import { groupBy } from '../common/group-by';
 
 /**
  * The job catalogue. Herald has one kind of job: "attempt this delivery". Jobs carry ids only (and, for an
@@ -139,9 +140,8 @@ export const SLOT_LEAD_MS = 40;
  * already comes back with its id: Bull keeps the first, as the sweeper's re-offers expect.)
  */
 export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedItem[]): Promise<void> {
-  const byQueue = new Map<Queue<DeliveryJob>, { data: DeliveryJob; opts: JobOptions }[]>();
   const now = Date.now();
-  for (const item of items) {
+  const toJob = (item: RoutedItem) => {
     const delay = item.slotAt !== undefined ? item.slotAt - SLOT_LEAD_MS - now : (item.delayMs ?? 0);
     const data: DeliveryJob = { v: 1, deliveryId: item.deliveryId, endpointId: item.endpointId, attempt: item.attempt };
     if (item.slotAt !== undefined) data.slotAt = item.slotAt;
@@ -150,13 +150,12 @@ export async function enqueueDeliveries(queues: DeliveryQueues, items: RoutedIte
       jobId: item.released ? releasedJobId(item.deliveryId, item.attempt) : deliveryJobId(item.deliveryId, item.attempt),
       delay: delay > 0 ? Math.ceil(delay) : undefined,
     };
-    const queue = queues[shardOf(item.endpointId, queues.length)][item.lane];
-    const list = byQueue.get(queue);
-    if (list) list.push({ data, opts });
-    else byQueue.set(queue, [{ data, opts }]);
-  }
+    return { data, opts };
+  };
+  const byQueue = groupBy(items, (item) => queues[shardOf(item.endpointId, queues.length)][item.lane]);
   await Promise.all(
-    [...byQueue].map(async ([queue, list]) => {
+    [...byQueue].map(async ([queue, queueItems]) => {
+      const list = queueItems.map(toJob);
       const added = list.length === 1 ? [] : await queue.addBulk(list);
       const missed = list.filter((_, i) => !added[i]?.id);
       await Promise.all(missed.map((job) => queue.add(job.data, job.opts)));
@@ -185,13 +184,7 @@ export interface JobsInRedis {
  * run again: it is removed, and counted as no job.
  */
 export async function jobsInRedis(queues: DeliveryQueues, items: readonly EnqueueItem[]): Promise<JobsInRedis> {
-  const byShard = new Map<number, number[]>();
-  items.forEach((item, i) => {
-    const shard = shardOf(item.endpointId, queues.length);
-    const list = byShard.get(shard);
-    if (list) list.push(i);
-    else byShard.set(shard, [i]);
-  });
+  const byShard = groupBy(items.keys(), (i) => shardOf(items[i].endpointId, queues.length));
   const queued = items.map(() => false);
   let husks = 0;
   await Promise.all(

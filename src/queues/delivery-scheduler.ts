@@ -42,15 +42,13 @@ export class DeliveryScheduler {
    */
   async reoffer(items: EnqueueItem[]): Promise<number> {
     if (items.length === 0 || !this.ready()) return 0;
-    let offered = 0;
-    const work = jobsInRedis(this.queues, items).then(({ queued, husks }) => {
+    const work = jobsInRedis(this.queues, items).then(async ({ queued, husks }) => {
       if (husks) this.logger.warn(`removed ${husks} job husks (a job hash without data, left by a flush between a fetch and its script); offering their deliveries again`);
       const lost = items.filter((_, i) => !queued[i]);
-      offered = lost.length;
-      return enqueueDeliveries(this.queues, this.route(lost, 'sweep'));
+      await enqueueDeliveries(this.queues, this.route(lost, 'sweep'));
+      return lost.length;
     });
-    await this.bounded(work, 'sweep');
-    return offered;
+    return this.bounded(work, 'sweep', 0);
   }
 
   /**
@@ -94,9 +92,15 @@ export class DeliveryScheduler {
     return items.map((item, i) => ({ ...item, lane: lanes[i] }));
   }
 
-  private bounded(work: Promise<void>, what: string): Promise<void> {
-    const logged = work.catch((error: Error) => this.logger.warn(`${what} failed, the sweeper will offer it again: ${error.message}`));
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, ENQUEUE_WAIT_MS).unref());
+  /** The work's answer, or `otherwise` when it failed (logged) or has not answered within ENQUEUE_WAIT_MS. */
+  private bounded(work: Promise<void>, what: string): Promise<void>;
+  private bounded<T>(work: Promise<T>, what: string, otherwise: T): Promise<T>;
+  private bounded<T>(work: Promise<T>, what: string, otherwise?: T): Promise<T | undefined> {
+    const logged = work.catch((error: Error) => {
+      this.logger.warn(`${what} failed, the sweeper will offer it again: ${error.message}`);
+      return otherwise;
+    });
+    const timeout = new Promise<T | undefined>((resolve) => setTimeout(() => resolve(otherwise), ENQUEUE_WAIT_MS).unref());
     return Promise.race([logged, timeout]);
   }
 }
