@@ -57,10 +57,13 @@ export function endpointView(e: Endpoint): EndpointView {
 
 /** A deleted endpoint's pending deliveries are dead-lettered this many at a time, each batch a transaction of its own. */
 const DEAD_LETTER_BATCH = 5000;
+/** Opened signing secrets kept per process (see `open`). */
+const OPENED_SECRETS_MAX = 10_000;
 
 @Injectable()
 export class EndpointsService {
   private readonly allow: AllowList;
+  private readonly opened = new Map<string, string>();
 
   constructor(
     @InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>,
@@ -275,8 +278,23 @@ export class EndpointsService {
 
   /** Every secret that currently signs: the current one first, then those retired less than 24 h ago. */
   signingSecrets(endpoint: Endpoint, now = Date.now()): string[] {
-    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now).map((r) => this.box.open(r.sealed));
-    return [this.box.open(endpoint.secretSealed), ...retired];
+    const retired = endpoint.retiredSecrets.filter((r) => Date.parse(r.expiresAt) > now).map((r) => this.open(r.sealed));
+    return [this.open(endpoint.secretSealed), ...retired];
+  }
+
+  /**
+   * A sealed secret, opened once per process: every attempt signs, and opening (AES-GCM) cost the worker about 2 % of
+   * its CPU in a drain. Keyed by the sealed text, which a new secret always changes (its IV is random), so a copy
+   * is never stale; bounded, as endpoints come and go.
+   */
+  private open(sealed: string): string {
+    let plain = this.opened.get(sealed);
+    if (plain === undefined) {
+      plain = this.box.open(sealed);
+      if (this.opened.size >= OPENED_SECRETS_MAX) this.opened.clear();
+      this.opened.set(sealed, plain);
+    }
+    return plain;
   }
 
   /**
