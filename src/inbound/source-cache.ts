@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -7,7 +8,7 @@ import { REDIS, RedisConnection } from '../redis/redis.module';
 import { Source } from './source.entity';
 import { VerifierConfig } from './verifiers';
 
-/** Each source's version: bumped after every change, read by every request before it trusts a cached copy. */
+/** Each source's version: set anew after every change, read by every request before it trusts a cached copy. */
 const versionKey = (id: string) => `herald:source:${id}:version`;
 /** A deleted source's version outlives every copy cached before the delete (VERIFIED_TTL_MS). */
 const TOMBSTONE_SECONDS = 3600;
@@ -112,8 +113,10 @@ export class SourceCache implements OnModuleInit, OnModuleDestroy {
 
   private async bump(id: string, deleted: boolean): Promise<boolean> {
     if (this.redis.status !== 'ready') return false;
-    const key = versionKey(id);
-    const bumped = deleted ? this.redis.multi().incr(key).expire(key, TOMBSTONE_SECONDS).exec() : this.redis.incr(key);
+    // A new random value, never a counter: after Redis lost the keys a counter would start again and could repeat the
+    // version a process holds with its old copy.
+    const version = randomUUID();
+    const bumped = deleted ? this.redis.set(versionKey(id), version, 'EX', TOMBSTONE_SECONDS) : this.redis.set(versionKey(id), version);
     return bumped.then(
       () => true,
       (error: Error) => {
