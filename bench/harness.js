@@ -268,17 +268,25 @@ async function startApi(ctx) {
   };
 }
 
+/** A running Herald process's /metrics as { "name{labels}": value }; null when it is not running or does not answer. */
+async function processMetrics(ctx, role) {
+  const proc = ctx.procs[role];
+  if (!proc || !proc.alive()) return null;
+  const res = await http('GET', `http://127.0.0.1:${ctx.PORTS[role]}/metrics`).catch(() => null);
+  if (!res || res.status !== 200 || typeof res.body !== 'string') return null;
+  const metrics = {};
+  for (const line of res.body.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    metrics[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return metrics;
+}
+
 /** Jobs the worker holds in its budget's line plus requests it has in flight (its /metrics); 0 without a worker. */
 async function workerBusy(ctx) {
-  const proc = ctx.procs.worker;
-  if (!proc || !proc.alive()) return 0;
-  const res = await http('GET', `http://127.0.0.1:${ctx.PORTS.worker}/metrics`).catch(() => null);
-  if (!res || res.status !== 200 || typeof res.body !== 'string') return 0;
-  let busy = 0;
-  for (const line of res.body.split('\n')) {
-    if (line.startsWith('herald_worker_jobs_held ') || line.startsWith('herald_attempts_in_flight ')) busy += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-  }
-  return busy;
+  const m = await processMetrics(ctx, 'worker');
+  return m ? (m.herald_worker_jobs_held || 0) + (m.herald_attempts_in_flight || 0) : 0;
 }
 
 /** Polls `get` until `done(value)`, or until it has made no progress for `stallMs`; returns the last value. */
@@ -379,4 +387,4 @@ async function cleanUp(ctx) {
   return state.cleaning;
 }
 
-module.exports = { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, resetData, cleanUp, heraldEnv };
+module.exports = { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, resetData, cleanUp, heraldEnv, processMetrics };

@@ -34,8 +34,8 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { Client } = require('pg');
 const Redis = require('ioredis');
-const { now, http } = require('./lib');
-const { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, resetData, cleanUp } = require('./harness');
+const { now } = require('./lib');
+const { Refusal, createContext, setUp, startApi, startHerald, stopWorker, profile, resetData, cleanUp, processMetrics } = require('./harness');
 const { table, combine, row, num } = require('./report');
 const scenarios = require('./scenarios');
 
@@ -142,19 +142,8 @@ async function main(ctx) {
 async function heraldMetrics(ctx) {
   const out = {};
   for (const role of ['api', 'worker']) {
-    const proc = ctx.procs[role];
-    if (!proc || !proc.alive()) continue;
-    const res = await http('GET', `http://127.0.0.1:${ctx.PORTS[role]}/metrics`).catch(() => null);
-    if (!res || res.status !== 200 || typeof res.body !== 'string') continue;
-    out[role] = Object.fromEntries(
-      res.body
-        .split('\n')
-        .filter((l) => l.startsWith('herald_') && !l.startsWith('herald_process_') && !l.includes('_bucket{'))
-        .map((l) => {
-          const i = l.lastIndexOf(' ');
-          return [l.slice(0, i), Number(l.slice(i + 1))];
-        }),
-    );
+    const metrics = await processMetrics(ctx, role);
+    if (metrics) out[role] = Object.fromEntries(Object.entries(metrics).filter(([name]) => name.startsWith('herald_') && !name.startsWith('herald_process_') && !name.includes('_bucket{')));
   }
   return out;
 }
