@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import type { Job, Queue } from 'bull';
 import { HeraldConfig } from '../config/config';
 import { CONFIG } from '../config/config.module';
+import { settledWithin } from '../common/settled-within';
 import { QUEUE_CLOSE_WAIT_MS, closeQueue } from '../queues/queue-close';
 import { DELIVERY_QUEUES, DeliveryJob, DeliveryQueues, isLegacyJob, readJob } from '../queues/delivery-queues';
 import { DeliveryStore } from './delivery-store';
@@ -59,10 +60,10 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
     this.stopTaking();
   }
 
-  /** Stops taking jobs at once (also called by the signal handler, before Nest's hooks run one module after another). */
-  stopTaking(): void {
+  /** Stops taking jobs at once (also called by the signal handler, before Nest's hooks run one module after another); resolves once every queue is paused. */
+  stopTaking(): Promise<unknown> {
     this.worker.stopTaking();
-    this.pausing ??= Promise.all(this.consumed().map((queue) => queue.pause(true, true).catch(() => undefined)));
+    return (this.pausing ??= Promise.all(this.consumed().map((queue) => queue.pause(true, true).catch(() => undefined))));
   }
 
   /**
@@ -73,9 +74,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, OnModuleDestro
    */
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
-    this.stopTaking();
     // Each pause reconnects the queue's blocking connection: once per queue, not once per caller.
-    await Promise.race([this.pausing, new Promise((resolve) => setTimeout(resolve, QUEUE_CLOSE_WAIT_MS).unref())]);
+    await settledWithin(this.stopTaking(), QUEUE_CLOSE_WAIT_MS);
     await this.worker.drain(this.config.shutdownGraceMs);
     this.logger.log(`stopped taking jobs; attempts in flight finished in ${Date.now() - started} ms`);
     await Promise.all(this.consumed().map((queue) => closeQueue(queue)));

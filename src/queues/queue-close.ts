@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { settledWithin } from '../common/settled-within';
 
 /** How long a stop waits for one queue to close before it drops the queue's connections itself. */
 export const QUEUE_CLOSE_WAIT_MS = 5000;
@@ -26,15 +27,7 @@ export function closeQueue(queue: Queue, waitMs = QUEUE_CLOSE_WAIT_MS): Promise<
 }
 
 async function boundedClose(queue: Queue, waitMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
-  const done = queue.close(true).then(
-    () => true,
-    () => true,
-  );
-  const inTime = await Promise.race([done, late]);
-  clearTimeout(timer);
-  if (inTime) return;
+  if (await settledWithin(queue.close(true), waitMs)) return;
   logger.warn(`queue ${queue.name} did not close within ${waitMs} ms; dropping its connections`);
   for (const client of queue.clients) client.disconnect();
 }
